@@ -1,0 +1,1 @@
+"""Benchmarks: speed and memory targets, reported as numbers (never timed unit tests)."""

@@ -1,0 +1,1 @@
+"""The web dashboard over the catalog database (read-only)."""

@@ -1,0 +1,1 @@
+"""HTTP for the whole product: one session factory, verified resumable downloads."""

@@ -1,0 +1,1 @@
+"""Prefect flows: the nightly run, one-model runs, deployments and schedules."""

@@ -1,0 +1,1 @@
+"""The SQLAlchemy catalog (schema, migrations, queries) and the artifact store."""

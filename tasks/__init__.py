@@ -1,0 +1,1 @@
+"""Prefect tasks: thin wrappers over library code (fetch, download, convert, validate, record)."""

@@ -1,0 +1,5 @@
+import sys
+
+from zoo2tf.cli import main
+
+sys.exit(main())

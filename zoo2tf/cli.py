@@ -1,0 +1,40 @@
+"""The `zoo2tf` command line: one parser, subcommands registered by their own modules.
+
+Each entry of COMMANDS names a module under `zoo2tf.commands` that defines
+`register(subparsers)`; the module must stay cheap to import (no TensorFlow, no
+Prefect at import time) so that `zoo2tf --help` and catalog queries start fast.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from typing import Sequence
+
+from zoo2tf import __version__
+
+COMMANDS: tuple[str, ...] = (
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="zoo2tf", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"zoo2tf {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMANDS:
+        importlib.import_module(f"zoo2tf.commands.{name}").register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        print("zoo2tf: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,27 @@
+"""Where zoo2tf keeps its data, and the environment variables that move it.
+
+Every setting has a flag in the CLI and an environment variable here; the flag wins.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def data_dir() -> Path:
+    """Root for the catalog database, the artifact store and converted models."""
+    return Path(os.environ.get("ZOO2TF_DATA_DIR", PROJECT_ROOT / "data")).resolve()
+
+
+def default_db_url() -> str:
+    return os.environ.get("ZOO2TF_DB_URL") or f"sqlite:///{data_dir() / 'catalog.sqlite'}"
+
+
+def default_store_url() -> str:
+    return os.environ.get("ZOO2TF_STORE") or str(data_dir() / "store")
+
+
+def models_dir() -> Path:
+    return Path(os.environ.get("ZOO2TF_MODELS_DIR", data_dir() / "models")).resolve()
