@@ -426,7 +426,7 @@ def write_caffemodel(path: str | os.PathLike, net_name: str,
 
 
 def _write_layer(out, name: str, type_name: str, blobs: list[np.ndarray]) -> None:
-    arrays = [np.ascontiguousarray(b, dtype="<f4") for b in blobs]
+    arrays = [np.asarray(b, dtype="<f4", order="C") for b in blobs]
     headers = [_blob_header(a.shape, a.size) for a in arrays]
     name_b, type_b = name.encode(), type_name.encode()
     body = _len_field(1, len(name_b)) + name_b + _len_field(2, len(type_b)) + type_b
@@ -435,7 +435,7 @@ def _write_layer(out, name: str, type_name: str, blobs: list[np.ndarray]) -> Non
     out.write(_len_field(100, size) + body)
     for header, array, blob_size in zip(headers, arrays, blob_sizes):
         out.write(_len_field(7, blob_size) + header)
-        out.write(memoryview(array).cast("B"))
+        out.write(array.reshape(-1).view(np.uint8))
 
 
 __all__ = [
