@@ -1,0 +1,1 @@
+"""Validation of converted models against independent Caffe runtimes (OpenCV dnn, real Caffe)."""
