@@ -1,0 +1,267 @@
+"""The read side of the catalog: pandas DataFrames for the CLI, the dashboard and users.
+
+Every function takes an Engine (`Catalog.open(url).engine`) and builds its SQL with
+SQLAlchemy expressions: user input only ever reaches the database as bound parameters.
+"Latest attempt" of a model is its attempt with the highest id.
+"""
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import pandas as pd
+from sqlalchemy import Engine, Select, and_, func, or_, select
+from sqlalchemy.orm import aliased
+
+from storage.errors import InvalidValue, UnknownRecord
+from storage.records import ATTEMPT_STATUSES, PENDING
+from storage.schema import Artifact, Conversion, Model, Run, Validation
+
+STATUSES = (*ATTEMPT_STATUSES, PENDING)
+_TIME_COLUMNS = ("finished_at", "started_at", "queued_at", "fetched_at", "first_seen",
+                 "last_seen", "heartbeat_at")
+_LAYER_TYPE = re.compile(r"^[A-Za-z0-9_.]{1,100}$")
+
+
+@dataclass(frozen=True)
+class ModelFilter:
+    """Filters of the models table; None means "any"."""
+
+    search: str | None = None  # substring of id or name, case-insensitive
+    section: str | None = None
+    status: str | None = None  # an attempt status or "pending"
+    layer_type: str | None = None  # latest attempt uses this Caffe layer type
+    synthetic: bool | None = None
+    licence: str | None = None
+    include_removed: bool = False
+
+
+@dataclass(frozen=True)
+class ModelPage:
+    frame: pd.DataFrame
+    total: int
+    page: int
+    page_size: int
+
+
+@dataclass(frozen=True)
+class ModelDetail:
+    model: dict[str, Any]
+    artifacts: pd.DataFrame
+    attempts: pd.DataFrame
+    validations: pd.DataFrame
+
+
+def _frame(engine: Engine, stmt: Select[Any]) -> pd.DataFrame:
+    with engine.connect() as conn:
+        result = conn.execute(stmt)
+        frame = pd.DataFrame(result.all(), columns=list(result.keys()))
+    for column in _TIME_COLUMNS:
+        if column in frame:
+            frame[column] = pd.to_datetime(frame[column], utc=True)
+    return frame
+
+
+def _latest_id() -> Any:
+    newer = aliased(Conversion)
+    return (select(func.max(newer.id)).where(newer.model_id == Model.id)
+            .correlate(Model).scalar_subquery())
+
+
+_STATUS = func.coalesce(Conversion.status, PENDING)
+_LATEST_COLUMNS = (
+    Model.id.label("model_id"), Model.name, Model.section, _STATUS.label("status"),
+    Conversion.error_category, Conversion.failed_stage, Conversion.converter_version,
+    Conversion.finished_at, Conversion.duration_s, Model.synthetic_weights, Model.licence,
+    Model.removed, Conversion.id.label("conversion_id"), Conversion.message,
+)
+_ORDERS = {
+    "name": (Model.name, Model.id),
+    "section": (Model.section, Model.name, Model.id),
+    "status": (_STATUS, Model.name, Model.id),
+    "finished_at": (Conversion.finished_at.desc(), Model.id),
+    "duration_s": (Conversion.duration_s.desc(), Model.id),
+}
+
+
+def _latest_select(filters: ModelFilter, columns: tuple[Any, ...] = _LATEST_COLUMNS
+                   ) -> Select[Any]:
+    stmt = (select(*columns).select_from(Model)
+            .outerjoin(Conversion, Conversion.id == _latest_id()))
+    conditions = []
+    if not filters.include_removed:
+        conditions.append(Model.removed.is_(False))
+    if filters.search:
+        conditions.append(or_(Model.name.icontains(filters.search, autoescape=True),
+                              Model.id.icontains(filters.search, autoescape=True)))
+    if filters.section is not None:
+        conditions.append(Model.section == filters.section)
+    if filters.status is not None:
+        if filters.status not in STATUSES:
+            raise InvalidValue(f"status {filters.status!r} is not one of {', '.join(STATUSES)}")
+        conditions.append(_STATUS == filters.status)
+    if filters.layer_type is not None:
+        if not _LAYER_TYPE.match(filters.layer_type):
+            raise InvalidValue(f"layer type {filters.layer_type!r} is not a Caffe layer type name")
+        conditions.append(Conversion.layer_type_counts[filters.layer_type].as_integer() > 0)
+    if filters.synthetic is not None:
+        conditions.append(Model.synthetic_weights.is_(filters.synthetic))
+    if filters.licence is not None:
+        conditions.append(Model.licence == filters.licence)
+    return stmt.where(and_(*conditions)) if conditions else stmt
+
+
+def latest_status(engine: Engine, filters: ModelFilter = ModelFilter()) -> pd.DataFrame:
+    """One row per model with its latest attempt's outcome ("pending": none yet)."""
+    return _frame(engine, _latest_select(filters).order_by(Model.name, Model.id))
+
+
+def models_page(engine: Engine, filters: ModelFilter = ModelFilter(), page: int = 1,
+                page_size: int = 50, order_by: str = "name") -> ModelPage:
+    """One page (1-based) of the filtered models table, and the filtered total."""
+    if order_by not in _ORDERS:
+        raise InvalidValue(f"order {order_by!r} is not one of {', '.join(_ORDERS)}")
+    if page < 1 or not 1 <= page_size <= 1000:
+        raise InvalidValue(f"page {page} / page size {page_size}: need page >= 1, size 1..1000")
+    stmt = _latest_select(filters)
+    with engine.connect() as conn:
+        total = conn.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
+    frame = _frame(engine, stmt.order_by(*_ORDERS[order_by])
+                   .limit(page_size).offset((page - 1) * page_size))
+    return ModelPage(frame, int(total), page, page_size)
+
+
+def status_counts(engine: Engine, filters: ModelFilter = ModelFilter()) -> pd.DataFrame:
+    """Models per latest status (columns status, models), most frequent first."""
+    stmt = _latest_select(filters, (_STATUS.label("status"),)).subquery()
+    frame = _frame(engine, select(stmt.c.status, func.count().label("models"))
+                   .group_by(stmt.c.status))
+    return frame.sort_values(["models", "status"], ascending=[False, True],
+                             ignore_index=True)
+
+
+def failures(engine: Engine, by: Literal["category", "stage"] = "category",
+             examples: int = 3) -> pd.DataFrame:
+    """Models whose latest attempt failed, grouped by error category or failed stage:
+    columns <by>, models, share (of failures), examples (a few model ids)."""
+    column = {"category": Conversion.error_category, "stage": Conversion.failed_stage}.get(by)
+    if column is None:
+        raise InvalidValue(f"failures by {by!r}: choose category or stage")
+    rows = _frame(engine, _latest_select(ModelFilter(status="failed"),
+                                         (Model.id.label("model_id"), column.label(by)))
+                  .order_by(Model.id))
+    rows[by] = rows[by].fillna("(unknown)")
+    grouped = rows.groupby(by, sort=False)["model_id"]
+    frame = pd.DataFrame({
+        "models": grouped.size(),
+        "examples": grouped.agg(lambda ids: ", ".join(ids.iloc[:examples])),
+    }).reset_index()
+    frame.insert(2, "share", frame["models"] / max(len(rows), 1))
+    return frame.sort_values(["models", by], ascending=[False, True], ignore_index=True)
+
+
+def layer_coverage(engine: Engine) -> pd.DataFrame:
+    """Per Caffe layer type over the latest attempts: models using it, how many of
+    those converted / failed, and layer instances in all."""
+    stmt = _latest_select(ModelFilter(), (_STATUS.label("status"),
+                                          Conversion.layer_type_counts))
+    models: dict[str, int] = defaultdict(int)
+    converted: dict[str, int] = defaultdict(int)
+    failed: dict[str, int] = defaultdict(int)
+    layers: dict[str, int] = defaultdict(int)
+    with engine.connect() as conn:
+        for status, counts in conn.execute(stmt):
+            for layer_type, count in (counts or {}).items():
+                models[layer_type] += 1
+                layers[layer_type] += int(count)
+                converted[layer_type] += status == "converted"
+                failed[layer_type] += status == "failed"
+    frame = pd.DataFrame({
+        "layer_type": list(models),
+        "models": list(models.values()),
+        "converted": [converted[t] for t in models],
+        "failed": [failed[t] for t in models],
+        "layers": [layers[t] for t in models],
+    }, columns=["layer_type", "models", "converted", "failed", "layers"])
+    return frame.sort_values(["models", "layer_type"], ascending=[False, True],
+                             ignore_index=True)
+
+
+def conversion_times(engine: Engine) -> pd.DataFrame:
+    """Durations of the latest converted attempts: model_id, duration_s, and one
+    column per stage (seconds) from the recorded stage timings."""
+    stmt = _latest_select(ModelFilter(status="converted"),
+                          (Model.id.label("model_id"), Conversion.duration_s,
+                           Conversion.stage_timings))
+    frame = _frame(engine, stmt.order_by(Model.id))
+    stages = pd.DataFrame.from_records(list(frame.pop("stage_timings")), index=frame.index)
+    return pd.concat([frame, stages.add_prefix("stage_")], axis=1)
+
+
+_ATTEMPT_COLUMNS = (
+    Conversion.id.label("attempt_id"), Conversion.run_id, Conversion.status,
+    Conversion.failed_stage, Conversion.error_category, Conversion.message,
+    Conversion.converter_version, Conversion.tf_version, Conversion.input_sha256s,
+    Conversion.queued_at, Conversion.started_at, Conversion.finished_at, Conversion.duration_s,
+    Conversion.host, Conversion.param_count,
+)
+
+
+def model_history(engine: Engine, model_id: str) -> pd.DataFrame:
+    """Every attempt of one model, newest first."""
+    return _frame(engine, select(*_ATTEMPT_COLUMNS).where(Conversion.model_id == model_id)
+                  .order_by(Conversion.id.desc()))
+
+
+def runs(engine: Engine, limit: int = 50) -> pd.DataFrame:
+    """The most recent runs, newest first."""
+    return _frame(engine, select(
+        Run.id.label("run_id"), Run.status, Run.started_at, Run.finished_at, Run.heartbeat_at,
+        Run.flow_run_id, Run.catalog_revision, Run.host, Run.n_new, Run.n_changed,
+        Run.n_converted, Run.n_failed, Run.n_skipped,
+    ).order_by(Run.id.desc()).limit(limit))
+
+
+def filter_choices(engine: Engine) -> dict[str, list[str]]:
+    """The values the models-table filters can take: sections, licences, statuses."""
+    with engine.connect() as conn:
+        sections = conn.execute(select(Model.section).distinct().order_by(Model.section))
+        licences = conn.execute(select(Model.licence).where(Model.licence.is_not(None))
+                                .distinct().order_by(Model.licence))
+        return {"section": list(sections.scalars()), "licence": list(licences.scalars()),
+                "status": list(STATUSES)}
+
+
+def model_detail(engine: Engine, key: str) -> ModelDetail:
+    """One model (by id, or by name when unique): its row, artifacts, attempts (newest
+    first, with the full outcome) and all validations of its attempts."""
+    with engine.connect() as conn:
+        found = conn.execute(select(Model.__table__)
+                             .where(or_(Model.id == key, Model.name == key))
+                             .order_by((Model.id == key).desc()).limit(2)).mappings().all()
+    if not found:
+        raise UnknownRecord(f"model {key!r} is not in the catalog")
+    if found[0]["id"] != key and len(found) > 1:
+        raise UnknownRecord(f"model name {key!r} is ambiguous: use the model id")
+    model = dict(found[0])
+    attempts = _frame(engine, select(
+        *_ATTEMPT_COLUMNS, Conversion.traceback, Conversion.stage_timings, Conversion.outputs,
+        Conversion.layer_type_counts,
+    ).where(Conversion.model_id == model["id"]).order_by(Conversion.id.desc()))
+    artifacts = _frame(engine, select(
+        Artifact.id.label("artifact_id"), Artifact.kind, Artifact.status, Artifact.url,
+        Artifact.size, Artifact.sha1, Artifact.sha256, Artifact.store_path, Artifact.etag,
+        Artifact.last_modified, Artifact.fetched_at,
+    ).where(Artifact.model_id == model["id"]).order_by(Artifact.kind, Artifact.id.desc()))
+    validations = _frame(engine, select(
+        Validation.conversion_id.label("attempt_id"), Validation.sample, Validation.output,
+        Validation.reference_runtime, Validation.reference_version, Validation.max_abs_error,
+        Validation.max_rel_error, Validation.cosine_similarity, Validation.top1_agree,
+        Validation.top5_overlap, Validation.first_divergent_layer, Validation.preprocessing,
+        Validation.passed,
+    ).join(Conversion, Conversion.id == Validation.conversion_id)
+        .where(Conversion.model_id == model["id"])
+        .order_by(Validation.conversion_id.desc(), Validation.id))
+    return ModelDetail(model, artifacts, attempts, validations)
