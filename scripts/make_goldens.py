@@ -1,11 +1,13 @@
 """Generate the real-Caffe golden outputs under tests/goldens/ (run once; commit the result).
 
-    .venv/bin/python scripts/make_goldens.py [--only CASE ...] [--zoo]
+    .venv/bin/python scripts/make_goldens.py [--zoo] [--only NAME ...]
 
 Needs the real-Caffe venv (`zoo2tf caffe-env`). Each layer case is a tiny net written to
 tests/goldens/layers/<case>/ with Caffe's own seeded fillers (saved by net.save), a seeded
 input and Caffe's forward output; tests/goldens/layers/cases.json describes every case.
-With --zoo it also writes tests/goldens/zoo/<model>/ from synthesized zoo weights.
+With --zoo it writes tests/goldens/zoo/<model>/ instead: a zoo architecture with weights
+synthesized by caffe2tf.synth (re-synthesized at test time, so only the seed and the weights'
+sha256 are stored), a uint8 input from cat.jpg and Caffe's outputs.
 """
 from __future__ import annotations
 
@@ -266,18 +268,82 @@ def make_layer_goldens(only: list[str] | None) -> None:
     index_path.write_text(json.dumps(dict(sorted(index.items())), indent=1) + "\n")
 
 
-def make_zoo_goldens() -> None:
-    raise SystemExit("--zoo: not available yet")
+ZOO_MODELS: dict[str, str] = {  # golden name -> prototxt under zoo_mirror/snapshot
+    **{name.lower(): f"models/community/{name.lower()}/{name}_deploy.prototxt"
+       for name in ("VGG_CNN_F", "VGG_CNN_M", "VGG_CNN_M_128", "VGG_CNN_M_1024", "VGG_CNN_M_2048",
+                    "VGG_CNN_S")},
+    "bvlc_reference_caffenet": "models/bvlc/bvlc_reference_caffenet/deploy.prototxt",
+    "bvlc_googlenet": "models/bvlc/bvlc_googlenet/deploy.prototxt",
+    "squeezenet": "models/community/squeezenet/deploy.prototxt",
+    "resnet_50": "models/community/resnet/ResNet-50-deploy.prototxt",
+    "age_net": "models/community/age_gender/deploy_age.prototxt",
+}
+ZOO_SEED = 0
+# (uint8 - 128) / 64 is exact in float32 and keeps the input O(1), as the synthesized weights
+# assume; storing uint8 keeps each golden's input at one byte per value.
+ZOO_INPUT_TRANSFORM = "float32(input) / 64 - 2"
+
+
+def zoo_input(uint8_input: np.ndarray) -> np.ndarray:
+    return uint8_input.astype(np.float32) / np.float32(64) - np.float32(2)
+
+
+def _cat_image(height: int, width: int) -> np.ndarray:
+    import cv2
+
+    from zoo_mirror import SNAPSHOT_DIR
+
+    image = cv2.imread(str(SNAPSHOT_DIR / "images" / "cat.jpg"), cv2.IMREAD_COLOR)
+    resized = cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA)
+    return resized.transpose(2, 0, 1)[None].copy()  # 1 x 3 x H x W, BGR
+
+
+def make_zoo_goldens(only: list[str] | None) -> None:
+    import hashlib
+
+    from caffe2tf.net import load_net
+    from caffe2tf.synth import write_synthetic_caffemodel
+    from zoo_mirror import SNAPSHOT_DIR
+
+    for name, relative in ZOO_MODELS.items():
+        if only and name not in only:
+            continue
+        prototxt = SNAPSHOT_DIR / relative
+        graph = load_net(prototxt)
+        (input_blob, shape), = graph.inputs.items()
+        uint8_input = _cat_image(shape[2], shape[3])
+        folder = GOLDENS / "zoo" / name
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory() as tmp:
+            digests = []
+            for attempt in range(2):  # the goldens rely on synthesis being deterministic
+                path = write_synthetic_caffemodel(prototxt, Path(tmp) / f"w{attempt}.caffemodel", seed=ZOO_SEED)
+                digests.append(hashlib.sha256(path.read_bytes()).hexdigest())
+            if digests[0] != digests[1]:
+                raise SystemExit(f"{name}: synthesized weights differ between two runs")
+            result = caffe_forward(prototxt, Path(tmp) / "w0.caffemodel", {input_blob: zoo_input(uint8_input)})
+        np.save(folder / "input.npy", uint8_input)
+        outputs = {}
+        for blob, value in result.blobs.items():
+            np.save(folder / f"output_{blob}.npy", value)
+            outputs[blob] = list(value.shape)
+        record = {"prototxt": relative, "seed": ZOO_SEED, "caffemodel_sha256": digests[0],
+                  "input_blob": input_blob, "input_shape": list(uint8_input.shape),
+                  "input_transform": ZOO_INPUT_TRANSFORM, "outputs": outputs}
+        (folder / "golden.json").write_text(json.dumps(record, indent=1) + "\n")
+        print(f"{name}: {outputs}")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="*", help="regenerate only these layer cases")
-    parser.add_argument("--zoo", action="store_true", help="also write the zoo-architecture goldens")
+    parser.add_argument("--zoo", action="store_true",
+                        help="write the zoo-architecture goldens instead of the layer goldens")
     args = parser.parse_args(argv)
-    make_layer_goldens(args.only)
     if args.zoo:
-        make_zoo_goldens()
+        make_zoo_goldens(args.only)
+    else:
+        make_layer_goldens(args.only)
     return 0
 
 
