@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import threading
+import warnings
 from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,10 +52,24 @@ def file_sha1(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _synthesize(prototxt: Path, out: Path, seed: int) -> None:
-    from caffe2tf.synth import write_synthetic_caffemodel
+class ArchitectureUnavailable(Exception):
+    """The prototxt cannot be given complete synthetic weights (unknown layer types or shapes)."""
 
-    write_synthetic_caffemodel(prototxt, out, seed=seed)
+
+# One synthesis at a time: it is CPU- and disk-bound, and warnings capture is process-global.
+_SYNTH_LOCK = threading.Lock()
+
+
+def _synthesize(prototxt: Path, out: Path, seed: int) -> None:
+    from caffe2tf.synth import SynthesisWarning, write_synthetic_caffemodel
+
+    with _SYNTH_LOCK, warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", SynthesisWarning)
+        write_synthetic_caffemodel(prototxt, out, seed=seed)
+    skipped = [w for w in caught if issubclass(w.category, SynthesisWarning)]
+    if skipped:
+        # Partial weights would only fail later, far from the cause: treat as unavailable.
+        raise ArchitectureUnavailable(f"{len(skipped)} layer(s) without weights, first: {skipped[0].message}")
 
 
 class WeightStore:
@@ -129,7 +144,7 @@ class WeightStore:
             partial.unlink(missing_ok=True)
             reason = f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"
             self.failures[url] = reason
-            log.warning("mirror: no synthetic weights for %s (%s)", prototxt.name, reason)
+            log.info("mirror: no synthetic weights for %s (%s)", prototxt.name, reason)
             return None
         sha1, size = file_sha1(partial), partial.stat().st_size
         os.replace(partial, target)
