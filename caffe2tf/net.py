@@ -10,6 +10,8 @@ How the Caffe graph maps onto the IR:
   data top nothing reads, are dropped.
 - Split layers are dropped: each of their tops is another name for the bottom blob, so
   consumers are wired to the bottom's SSA name directly.
+- Layer names are made unique: a repeated name gets `#2`, `#3`, ... (weights are still
+  matched by the name in the prototxt, as Caffe does).
 - SSA: a blob's first producer keeps the Caffe name; each later write of the same blob
   (an in-place layer) is named `<blob>@<layer name>`. `Graph.blob_names` maps back.
 - A blob whose shape cannot be known (downstream of a fork layer, a data layer reading
@@ -18,7 +20,7 @@ How the Caffe graph maps onto the IR:
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -30,7 +32,7 @@ from caffe2tf.prototxt import parse_prototxt
 from caffe2tf.proto import caffe_pb2
 from caffe2tf.shapes import SHAPE_RULES, infer_shapes, layer_output_shapes
 from caffe2tf.upgrade import (
-    DATA_LAYER_TYPES, format_version, select_inference_layers, upgrade_net,
+    DATA_LAYER_TYPES, format_version, select_inference_layers, upgrade_net, uses_stages,
 )
 
 # Every layer type of BVLC Caffe; anything else comes from a fork.
@@ -44,8 +46,12 @@ _MIN_MATCHING_FRACTION = 0.5
 
 
 def load_net(prototxt: str | Path, caffemodel: str | Path | None = None, *,
-             input_shapes: Mapping[str, Shape] | None = None) -> Graph:
+             input_shapes: Mapping[str, Shape] | None = None,
+             stages: Sequence[str] = ()) -> Graph:
     """Read a Caffe net into a Graph; attach the caffemodel's weights when one is given.
+
+    `input_shapes` overrides (or supplies) the shapes of net inputs by Caffe blob name;
+    `stages` are the NetState stages for nets that pick layers by stage (phase is TEST).
 
     Raises ParseError (unreadable files), GraphError (missing bottoms, impossible shapes)
     and WeightMismatch (missing, mis-shaped or foreign weights), each naming file and layer.
@@ -55,10 +61,11 @@ def load_net(prototxt: str | Path, caffemodel: str | Path | None = None, *,
     version = format_version(parsed.net)
     net, warnings = upgrade_net(parsed.net, source)
     warnings = list(parsed.warnings) + warnings
-    layers_pb, dropped = select_inference_layers(net)
+    layers_pb, dropped = select_inference_layers(net, frozenset(stages))
     if dropped:
         warnings.append(f"dropped {len(dropped)} training-only layers: {', '.join(dropped)}")
-    builder = _GraphBuilder(source, Path(prototxt).parent, warnings)
+    builder = _GraphBuilder(source, Path(prototxt).parent, warnings,
+                            stage_hint=uses_stages(net) and not stages)
     builder.declare_net_inputs(net)
     for layer_pb in layers_pb:
         builder.add(layer_pb)
@@ -83,8 +90,9 @@ def load_net(prototxt: str | Path, caffemodel: str | Path | None = None, *,
 
 
 class _GraphBuilder:
-    def __init__(self, source: str, base_dir: Path, warnings: list[str]):
+    def __init__(self, source: str, base_dir: Path, warnings: list[str], *, stage_hint: bool):
         self.source = source
+        self.stage_hint = stage_hint
         self.base_dir = base_dir
         self.warnings = warnings
         self.layers: list[Layer] = []
@@ -132,7 +140,10 @@ class _GraphBuilder:
     def add(self, pb: caffe_pb2.LayerParameter) -> None:
         name = pb.name or f"{pb.type.lower()}{len(self.layers)}"
         if name in self.layer_names:
-            self.warnings.append(f"layer name '{name}' is used twice")
+            unique = next(f"{name}#{k}" for k in range(2, len(self.layer_names) + 3)
+                          if f"{name}#{k}" not in self.layer_names)
+            self.warnings.append(f"layer name '{name}' is used again; this one is '{unique}'")
+            name = unique
         self.layer_names.add(name)
         if pb.type == "Input":
             layer = Layer(name, pb.type, [], list(pb.top), pb)
@@ -145,8 +156,9 @@ class _GraphBuilder:
         bottoms = []
         for blob in pb.bottom:
             if blob not in self.current:
+                hint = " (the net selects layers by stage: pass stages)" if self.stage_hint else ""
                 raise GraphError(f"bottom blob '{blob}' is not produced by any earlier layer "
-                                 "or declared as an input", file=self.source, layer=name)
+                                 f"or declared as an input{hint}", file=self.source, layer=name)
             bottoms.append(self.current[blob])
         if pb.type == "Split":
             for top in pb.top:
@@ -256,8 +268,10 @@ def attach_weights(graph: Graph, caffemodel: str | Path) -> None:
                     layer, [graph.shapes[b] for b in layer.bottoms])
             except ValueError as exc:
                 raise GraphError(str(exc), file=graph.source, layer=layer.name) from None
+    caffe_name = {layer.name: layer.param.name for layer in graph.layers}
     learned = [name for name, shapes in expected.items() if shapes is None or shapes]
-    matching = [name for name in learned if name in weights and len(weights[name])]
+    matching = [name for name in learned if caffe_name[name] in weights
+                and len(weights[caffe_name[name]])]
     if learned and len(matching) < _MIN_MATCHING_FRACTION * len(learned):
         raise WeightMismatch(
             f"weights belong to a different network: {len(matching)} of the "
@@ -266,7 +280,7 @@ def attach_weights(graph: Graph, caffemodel: str | Path) -> None:
             file=path)
     for layer in graph.layers:
         shapes = expected[layer.name]
-        blobs = weights.get(layer.name, [])
+        blobs = weights.get(layer.param.name, [])
         if shapes is None:
             layer.blobs = list(blobs)
             continue
@@ -275,7 +289,7 @@ def attach_weights(graph: Graph, caffemodel: str | Path) -> None:
                 graph.warnings.append(f"{path}: layer '{layer.name}' ({layer.type}) has "
                                       f"{len(blobs)} blobs but takes none; ignored")
             continue
-        if layer.name not in weights or not blobs:
+        if not blobs:
             raise WeightMismatch("no weights for this layer in the caffemodel", file=path,
                                  layer=layer.name, expected=shapes, got=[])
         if len(blobs) != len(shapes):
@@ -284,7 +298,8 @@ def attach_weights(graph: Graph, caffemodel: str | Path) -> None:
                                  got=[tuple(b.shape) for b in blobs])
         layer.blobs = [_fit(blob, shape, fit_legacy_shape, path, layer.name, i)
                        for i, (blob, shape) in enumerate(zip(blobs, shapes))]
-    extra = [name for name in weights if name not in expected and len(weights[name])]
+    used = set(caffe_name.values())
+    extra = [name for name in weights if name not in used and len(weights[name])]
     if extra:
         graph.warnings.append(f"{path}: blobs of layers not in the inference net ignored: "
                               f"{', '.join(extra)}")

@@ -321,7 +321,8 @@ def _embed(p, bottoms, n_tops):
 
 def _recurrent(p, bottoms, n_tops):
     t, n = bottoms[0][:2]
-    return [(t, n, p.recurrent_param.num_output)] + list(bottoms[2:2 + n_tops - 1])
+    out = p.recurrent_param.num_output
+    return [(t, n, out)] + [(1, n, out)] * (n_tops - 1)  # exposed hidden states
 
 
 def _parameter(p, bottoms, n_tops):

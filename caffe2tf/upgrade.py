@@ -211,21 +211,26 @@ def _move_data_transform(layer: caffe_pb2.LayerParameter) -> None:
                 param.ClearField(field)
 
 
-def _meets_rule(rule: caffe_pb2.NetStateRule) -> bool:
-    """Whether Caffe's NetState for inference (phase TEST, level 0, no stages) meets `rule`."""
+def _meets_rule(rule: caffe_pb2.NetStateRule, stages: frozenset[str]) -> bool:
+    """Whether Caffe's inference NetState (phase TEST, level 0, `stages`) meets `rule`."""
     if rule.HasField("phase") and rule.phase != caffe_pb2.TEST:
         return False
     if rule.HasField("min_level") and rule.min_level > 0:
         return False
     if rule.HasField("max_level") and rule.max_level < 0:
         return False
-    return not rule.stage  # no stage is set at inference
+    return all(s in stages for s in rule.stage) and not any(s in stages for s in rule.not_stage)
 
 
-def in_test_phase(layer: caffe_pb2.LayerParameter) -> bool:
+def in_test_phase(layer: caffe_pb2.LayerParameter, stages: frozenset[str] = frozenset()) -> bool:
     if layer.include:
-        return any(_meets_rule(rule) for rule in layer.include)
-    return not any(_meets_rule(rule) for rule in layer.exclude)
+        return any(_meets_rule(rule, stages) for rule in layer.include)
+    return not any(_meets_rule(rule, stages) for rule in layer.exclude)
+
+
+def uses_stages(net: caffe_pb2.NetParameter) -> bool:
+    return any(rule.stage or rule.not_stage
+               for layer in net.layer for rule in (*layer.include, *layer.exclude))
 
 
 def is_training_only(layer_type: str) -> bool:
@@ -233,11 +238,12 @@ def is_training_only(layer_type: str) -> bool:
             or layer_type.endswith("Accuracy"))
 
 
-def select_inference_layers(net: caffe_pb2.NetParameter) -> tuple[list[caffe_pb2.LayerParameter], list[str]]:
+def select_inference_layers(net: caffe_pb2.NetParameter, stages: frozenset[str] = frozenset(),
+                            ) -> tuple[list[caffe_pb2.LayerParameter], list[str]]:
     """The TEST-phase layers of a V2 net that inference needs, and what was dropped."""
-    kept = [layer for layer in net.layer if in_test_phase(layer)]
+    kept = [layer for layer in net.layer if in_test_phase(layer, stages)]
     dropped = [f"{layer.name} ({layer.type}, not in TEST phase)"
-               for layer in net.layer if not in_test_phase(layer)]
+               for layer in net.layer if not in_test_phase(layer, stages)]
     dropped += [f"{layer.name} ({layer.type})" for layer in kept if is_training_only(layer.type)]
     kept = [layer for layer in kept if not is_training_only(layer.type)]
     return kept, dropped
