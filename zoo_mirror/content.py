@@ -75,7 +75,9 @@ def _load_wiki(snapshot: Path, extras: str) -> dict[str, WikiRevision]:
     revisions = {}
     for date, page in pages.items():
         commit, when = dates.get(date, ("", datetime.fromisoformat(date).replace(tzinfo=timezone.utc)))
-        body = page.read_bytes().rstrip(b"\n") + extras.encode()
+        page_bytes = page.read_bytes()
+        newline = "\r\n" if b"\r\n" in page_bytes else "\n"  # the wiki's pages use CRLF
+        body = page_bytes.rstrip(b"\r\n") + extras.replace("\n", newline).encode()
         revisions[date] = WikiRevision(date, commit, when, body)
     return revisions
 

@@ -222,15 +222,15 @@ class MirrorServer:
             reply = _json_reply(200, {"resources": {"core": core}, "rate": core})
             reply.headers.update(state.headers())
             return reply
-        state = self.rate_limiter.check(key, authenticated)
+        reply = self._api_document(path)
+        # As on GitHub, a conditional request answered 304 does not spend the rate limit.
+        tags = {t.strip() for t in headers.get("if-none-match", "").split(",")}
+        state = self.rate_limiter.check(key, authenticated, spend=reply.etag not in tags)
         if not state.allowed:
             reply = _json_reply(403, {
                 "message": f"API rate limit exceeded for {client}. (Authenticated requests get a "
                            "higher rate limit.)",
                 "documentation_url": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"})
-            reply.etag = None
-        else:
-            reply = self._api_document(path)
         reply.headers.update(state.headers())
         return reply
 
