@@ -14,6 +14,14 @@ from typing import Sequence
 from zoo2tf import __version__
 
 COMMANDS: tuple[str, ...] = (
+    "caffe_env",
+    "synth_weights",
+    "mirror",
+    "ls",
+    "show",
+    "failures",
+    "catalog",
+    "convert",
 )
 
 
