@@ -18,7 +18,7 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from storage.errors import CatalogURLError
+from storage.errors import CatalogUnavailable, CatalogURLError
 
 BUSY_TIMEOUT_S = 30.0
 _WRITE = "zoo2tf_write"
@@ -36,7 +36,10 @@ def create_catalog_engine(url: str) -> Engine:
         except (ArgumentError, ModuleNotFoundError) as exc:
             raise CatalogURLError(f"catalog URL {parsed!r}: {exc}") from None
     if parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise CatalogUnavailable(f"catalog {parsed.database}: {exc.strerror}") from None
     engine = create_engine(parsed, connect_args={"timeout": BUSY_TIMEOUT_S})
     event.listen(engine, "connect", _sqlite_on_connect)
     event.listen(engine, "begin", _sqlite_on_begin)
