@@ -19,15 +19,12 @@ How the Caffe graph maps onto the IR:
 """
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-import numpy as np
-
-from caffe2tf.errors import GraphError, WeightMismatch
+from caffe2tf.attach import attach_weights
+from caffe2tf.errors import GraphError
 from caffe2tf.ir import Graph, Layer, Preprocessing, Shape
-from caffe2tf.params import expected_param_shapes
 from caffe2tf.prototxt import parse_prototxt
 from caffe2tf.proto import caffe_pb2
 from caffe2tf.shapes import SHAPE_RULES, infer_shapes, layer_output_shapes
@@ -41,8 +38,6 @@ BVLC_LAYER_TYPES = frozenset(SHAPE_RULES) | DATA_LAYER_TYPES | {
     "HingeLoss", "Im2col", "InfogainLoss", "LSTMUnit", "MultinomialLogisticLoss", "Python",
     "Recurrent", "SigmoidCrossEntropyLoss", "Silence", "SoftmaxWithLoss",
 }
-
-_MIN_MATCHING_FRACTION = 0.5
 
 
 def load_net(prototxt: str | Path, caffemodel: str | Path | None = None, *,
@@ -246,79 +241,3 @@ def _data_layer_shape(pb: caffe_pb2.LayerParameter) -> Shape | None:
     if tp.crop_size:
         return (batch, channels, tp.crop_size, tp.crop_size)
     return None
-
-
-def attach_weights(graph: Graph, caffemodel: str | Path) -> None:
-    """Attach a caffemodel's blobs to `graph`'s layers by name, checking their shapes.
-
-    The arrays are the reader's zero-copy views (reshaped views at most), never copies.
-    """
-    from caffe2tf.caffemodel import fit_legacy_shape, read_caffemodel
-
-    path = str(caffemodel)
-    weights = read_caffemodel(caffemodel)
-    graph.warnings.extend(f"{path}: {w}" for w in weights.warnings)
-    expected: dict[str, list[Shape] | None] = {}
-    for layer in graph.layers:
-        if any(b not in graph.shapes for b in layer.bottoms) or layer.type not in SHAPE_RULES:
-            expected[layer.name] = None  # cannot check: attach what the file has
-        else:
-            try:
-                expected[layer.name] = expected_param_shapes(
-                    layer, [graph.shapes[b] for b in layer.bottoms])
-            except ValueError as exc:
-                raise GraphError(str(exc), file=graph.source, layer=layer.name) from None
-    caffe_name = {layer.name: layer.param.name for layer in graph.layers}
-    learned = [name for name, shapes in expected.items() if shapes is None or shapes]
-    matching = [name for name in learned if caffe_name[name] in weights
-                and len(weights[caffe_name[name]])]
-    if learned and len(matching) < _MIN_MATCHING_FRACTION * len(learned):
-        raise WeightMismatch(
-            f"weights belong to a different network: {len(matching)} of the "
-            f"{len(learned)} layers with parameters in {graph.source} are in it "
-            f"(caffemodel net '{weights.net_name}', layers: {_names(weights)})",
-            file=path)
-    for layer in graph.layers:
-        shapes = expected[layer.name]
-        blobs = weights.get(layer.param.name, [])
-        if shapes is None:
-            layer.blobs = list(blobs)
-            continue
-        if not shapes:
-            if blobs:
-                graph.warnings.append(f"{path}: layer '{layer.name}' ({layer.type}) has "
-                                      f"{len(blobs)} blobs but takes none; ignored")
-            continue
-        if not blobs:
-            raise WeightMismatch("no weights for this layer in the caffemodel", file=path,
-                                 layer=layer.name, expected=shapes, got=[])
-        if len(blobs) != len(shapes):
-            raise WeightMismatch(f"{len(blobs)} blobs instead of {len(shapes)}", file=path,
-                                 layer=layer.name, expected=shapes,
-                                 got=[tuple(b.shape) for b in blobs])
-        layer.blobs = [_fit(blob, shape, fit_legacy_shape, path, layer.name, i)
-                       for i, (blob, shape) in enumerate(zip(blobs, shapes))]
-    used = set(caffe_name.values())
-    extra = [name for name in weights if name not in used and len(weights[name])]
-    if extra:
-        graph.warnings.append(f"{path}: blobs of layers not in the inference net ignored: "
-                              f"{', '.join(extra)}")
-
-
-def _fit(blob: np.ndarray, shape: Shape, fit_legacy_shape, path: str, layer: str,
-         index: int) -> np.ndarray:
-    if tuple(blob.shape) == tuple(shape):
-        return blob
-    fitted = fit_legacy_shape(blob, tuple(shape))
-    if fitted is not None:
-        return fitted
-    if blob.ndim == 4 and blob.size == math.prod(shape):  # old 4-D (1, 1, out, K) style blobs
-        return blob.reshape(shape)
-    raise WeightMismatch(f"blob {index} has the wrong shape", file=path, layer=layer,
-                         expected=tuple(shape), got=tuple(blob.shape))
-
-
-def _names(weights: Mapping[str, object], limit: int = 8) -> str:
-    names = list(weights)
-    more = f", ... ({len(names)} in all)" if len(names) > limit else ""
-    return ", ".join(names[:limit]) + more
