@@ -25,3 +25,17 @@ def default_store_url() -> str:
 
 def models_dir() -> Path:
     return Path(os.environ.get("ZOO2TF_MODELS_DIR", data_dir() / "models")).resolve()
+
+
+def catalog_url() -> str:
+    """Raw markdown of the Model Zoo wiki page (the offline mirror sets its own)."""
+    return os.environ.get("ZOO2TF_CATALOG_URL") or (
+        "https://raw.githubusercontent.com/wiki/BVLC/caffe/Model-Zoo.md")
+
+
+def github_api_base() -> str:
+    return os.environ.get("ZOO2TF_GITHUB_API") or "https://api.github.com"
+
+
+def github_token() -> str | None:
+    return os.environ.get("ZOO2TF_GITHUB_TOKEN") or os.environ.get("GITHUB_TOKEN") or None
