@@ -108,17 +108,24 @@ class WeightStore:
         if not self.offers(url):
             return None
         with self._lock:
-            if url in self._resolved:
+            if self._still_valid(url):
                 return self._resolved[url]
             key_lock = self._key_locks.setdefault(url, threading.Lock())
         with key_lock:
             with self._lock:
-                if url in self._resolved:
+                if self._still_valid(url):
                     return self._resolved[url]
             found = self._load(self._sources[url])
             with self._lock:
                 self._resolved[url] = found
             return found
+
+    def _still_valid(self, url: str) -> bool:
+        """Resolved before, and (for a file) not removed from the cache since."""
+        if url not in self._resolved:
+            return False
+        found = self._resolved[url]
+        return found is None or found.path.exists()
 
     def _load(self, source: WeightSource) -> WeightFile | None:
         if source.real is not None:
