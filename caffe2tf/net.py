@@ -58,7 +58,7 @@ def load_net(prototxt: str | Path, caffemodel: str | Path | None = None, *,
     warnings = list(parsed.warnings) + warnings
     layers_pb, dropped = select_inference_layers(net, frozenset(stages))
     if dropped:
-        warnings.append(f"dropped {len(dropped)} training-only layers: {', '.join(dropped)}")
+        warnings.append(f"dropped {len(dropped)} layers not used at inference: {', '.join(dropped)}")
     builder = _GraphBuilder(source, Path(prototxt).parent, warnings,
                             stage_hint=uses_stages(net) and not stages)
     builder.declare_net_inputs(net)
