@@ -16,6 +16,7 @@ from zoo2tf import __version__
 COMMANDS: tuple[str, ...] = (
     "caffe_env",
     "synth_weights",
+    "inspect",
     "mirror",
     "ls",
     "show",
