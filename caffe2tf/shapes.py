@@ -119,7 +119,8 @@ def _pooling(p, bottoms, n_tops):
     for size, k, s, pd in zip((h, w), kernel, stride, pad):
         span = size + 2 * pd - k
         o = (span // s if floor else -(-span // s)) + 1
-        if pd and (o - 1) * s >= size + pd:
+        # Caffe checks both axes as soon as either has padding
+        if any(pad) and (o - 1) * s >= size + pd:
             o -= 1  # the last window would start inside the padding
         if o <= 0:
             raise ShapeRuleError(f"pooling output size {o} from input {size}, kernel {k}")

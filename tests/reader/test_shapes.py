@@ -100,6 +100,17 @@ def test_pool_clip_rule_drops_a_window_starting_in_the_padding(size: int, expect
     assert graph.shapes["y"] == (1, 1, expected, expected)
 
 
+def test_pool_clip_rule_applies_to_an_unpadded_axis_when_the_other_is_padded(tmp_path: Path):
+    # Caffe's PoolingLayer::Reshape tests both axes `if (pad_h_ || pad_w_)`.
+    # H: ceil((7 + 2 - 1) / 3) + 1 = 4, (4 - 1) * 3 = 9 >= 7 + 1: dropped -> 3
+    # W: ceil((5 - 1) / 3) + 1 = 3, (3 - 1) * 3 = 6 >= 5 + 0: dropped -> 2 (OpenCV 4.14,
+    # which tests each axis on its own padding only, keeps 3 here)
+    body = _layer("Pooling", POOL.format("pool: MAX kernel_size: 1 stride: 3 pad_h: 1 pad_w: 0"))
+    assert load_net(_net(tmp_path, (1, 1, 7, 5), body)).shapes["y"] == (1, 1, 3, 2)
+    unpadded = _layer("Pooling", POOL.format("pool: MAX kernel_size: 1 stride: 3"))
+    assert load_net(_net(tmp_path, (1, 1, 7, 5), unpadded)).shapes["y"] == (1, 1, 3, 3)
+
+
 @pytest.mark.parametrize("round_mode, expected", [("CEIL", 7), ("FLOOR", 6)])
 def test_pool_round_mode(round_mode: str, expected: int, tmp_path: Path):
     body = _layer("Pooling", POOL.format(f"kernel_size: 3 stride: 2 round_mode: {round_mode}"))
