@@ -12,7 +12,9 @@ revision), else the owner the MANIFEST names.  Folders the wiki links as GitHub
 repositories are served through the contents API (REPO_FOLDERS); BVLC models are
 `BVLC/caffe` repository folders, as in reality.  Every weight URL a readme names is
 recorded with the deploy prototxt that describes it (DEPLOY_FOR_URL settles folders
-holding several), or with the real file the snapshot has for it.
+holding several), or with the real file the snapshot has for it.  Folders the wiki links
+only as direct file URLs (not gists or repositories) get those files served at their
+URLs, and the caffemodel URL on the same wiki line is described by the folder's deploy.
 """
 from __future__ import annotations
 
@@ -118,6 +120,20 @@ def _record_weights(weights: dict[str, dict], urls: list[str], folder: Path) -> 
             entry["prototxt"] = _prototxt_for(url, folder)
 
 
+def _wiki_direct_files(folder: Path, wiki: str, weights: dict[str, dict]) -> dict[str, str]:
+    """URL -> snapshot file for the wiki links that name one of the folder's files."""
+    direct = {}
+    for line in wiki.splitlines():
+        urls = re.findall(r"https?://[^\s)\]>\"']+", line)
+        named = {u: folder / u.rsplit("/", 1)[-1] for u in urls}
+        hits = {u: p for u, p in named.items() if p.is_file()}
+        if not hits:
+            continue
+        direct.update({u: str(p.relative_to(MIRROR_DIR)) for u, p in hits.items()})
+        _record_weights(weights, [u for u in urls if CAFFEMODEL_LINK.fullmatch(u)], folder)
+    return direct
+
+
 def _files(folder: Path) -> dict[str, str]:
     return {p.name: str(p.relative_to(MIRROR_DIR)) for p in sorted(folder.iterdir()) if p.is_file()}
 
@@ -129,6 +145,8 @@ def build() -> dict:
     repos: dict[str, dict] = {}
     unlinked: dict[str, str] = {}
     weights: dict[str, dict] = {}
+    direct_files: dict[str, str] = {}
+    wiki = (SNAPSHOT_DIR / "wiki/Model-Zoo.md").read_text(encoding="utf-8")
 
     for folder in sorted((SNAPSHOT_DIR / "models/bvlc").iterdir()):
         readme = _readme(folder)
@@ -156,7 +174,10 @@ def build() -> dict:
             repos.setdefault(repo, {})[""] = {**entry, "derivation": "wiki links the GitHub repository"}
             continue
         else:
-            unlinked[folder.name] = "the wiki links a web page or archive, not a gist or repository"
+            direct = _wiki_direct_files(folder, wiki, weights)
+            direct_files.update(direct)
+            unlinked[folder.name] = ("the wiki links its files directly" if direct else
+                                     "the wiki links a web page or archive, not a gist or repository")
             continue
         owner = owners.get(gist_id) or (manifest.get(folder.name, (None, ""))[0]) or "unknown"
         gists[gist_id] = {**entry, "owner": owner, "folder": folder.name, "derivation": how}
@@ -169,7 +190,8 @@ def build() -> dict:
                           "derivation": "offline mirror extra (real weights bundled in the snapshot)"}
 
     return {"about": __doc__.strip().splitlines()[0], "gists": gists, "repos": repos,
-            "unlinked_folders": unlinked, "weights": dict(sorted(weights.items()))}
+            "unlinked_folders": unlinked, "direct_files": dict(sorted(direct_files.items())),
+            "weights": dict(sorted(weights.items()))}
 
 
 def main() -> None:

@@ -100,6 +100,7 @@ class MirrorContent:
         self.gists = {gid: _folder(raw, raw["owner"]) for gid, raw in index["gists"].items()}
         self.repos = {repo: {path: _folder(raw, repo.split("/")[0]) for path, raw in folders.items()}
                       for repo, folders in index["repos"].items()}
+        self.direct_files = {url: MIRROR_DIR / rel for url, rel in index.get("direct_files", {}).items()}
         self.weight_sources = tuple(
             WeightSource(url, real=MIRROR_DIR / w["real"] if w.get("real") else None,
                          prototxt=MIRROR_DIR / w["prototxt"] if w.get("prototxt") else None)

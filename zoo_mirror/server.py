@@ -8,7 +8,7 @@ URL layout (all under `base_url`):
   /api/rate_limit                                 the caller's rate-limit state (not counted)
   /gist-raw/<owner>/<id>/raw/<version>/<file>     raw gist files (the gists' `raw_url`)
   /raw/<owner>/<repo>/master/<path>               raw repository files (`download_url`)
-  /files/<original host>/<original path>          caffemodel files named by the readmes
+  /files/<original host>/<original path>          weight files the readmes name, files the wiki links
 
 Conditional requests (If-None-Match, If-Modified-Since) answer 304; Range and If-Range
 answer 206 / 416.  Faults are injected per path with the SPEC described in
@@ -207,7 +207,7 @@ class MirrorServer:
         if path.startswith("/raw/"):
             return self._repo_raw(path[len("/raw/"):].split("/"))
         if path.startswith("/files/"):
-            return self._weights(path[len("/files/"):], headers.get("x-mirror-query", ""))
+            return self._files(path[len("/files/"):], headers.get("x-mirror-query", ""))
         if path == "/":
             return Reply(200, f"zoo2tf offline mirror\ncatalog: {self.catalog_url}\n"
                               f"github api: {self.github_api_base}\n".encode())
@@ -299,18 +299,24 @@ class MirrorServer:
         body = self._file_bytes(*found)
         return Reply(200, body, etag=f'"{_sha1(body)}"')
 
-    def _weights(self, rest: str, query: str) -> Reply:
+    def _files(self, rest: str, query: str) -> Reply:
+        """A file by its original URL: a weight file, or a snapshot file the wiki links directly."""
         for scheme in ("http://", "https://"):
             for candidate in (f"{scheme}{rest}?{query}" if query else None, f"{scheme}{rest}"):
-                if candidate and candidate in self.weights.sources:
-                    found = self.weights.resolve(candidate)
-                    if found is None:
-                        return _not_found("weights not available on this mirror")
-                    return Reply(200, file=found, content_type="application/octet-stream",
-                                 etag=f'"{found.sha1}"',
-                                 last_modified=datetime.fromtimestamp(int(found.path.stat().st_mtime),
-                                                                      timezone.utc))
+                if candidate in self.content.direct_files:
+                    body = self.content.direct_files[candidate].read_bytes()
+                    return Reply(200, body, etag=f'"{_sha1(body)}"')
+                if candidate in self.weights.sources:
+                    return self._weight_file(candidate)
         return _not_found()
+
+    def _weight_file(self, url: str) -> Reply:
+        found = self.weights.resolve(url)
+        if found is None:
+            return _not_found("weights not available on this mirror")
+        modified = datetime.fromtimestamp(int(found.path.stat().st_mtime), timezone.utc)
+        return Reply(200, file=found, content_type="application/octet-stream", etag=f'"{found.sha1}"',
+                     last_modified=modified)
 
 
 class _Handler(BaseHTTPRequestHandler):

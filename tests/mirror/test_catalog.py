@@ -169,3 +169,11 @@ def test_conditional_api_requests_do_not_spend_the_limit(tmp_path: Path) -> None
                   for _ in range(3)]
         assert [r.status_code for r in cached] == [304, 304, 304]
         assert cached[-1].headers["X-RateLimit-Remaining"] == "1"
+
+
+def test_files_the_wiki_links_directly(mirror: MirrorServer) -> None:
+    wiki = requests.get(mirror.catalog_url, timeout=10).text
+    prototxt = next(u for u in re.findall(r"https?://[^\s)]+", wiki) if u.endswith("deploy_x30.prototxt"))
+    reply = requests.get(mirror_file_url(mirror.base_url, prototxt), timeout=10)
+    expected = (SNAPSHOT_DIR / "models/community/pascal_voc/deploy_x30.prototxt").read_bytes()
+    assert reply.status_code == 200 and reply.content == expected

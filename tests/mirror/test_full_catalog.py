@@ -12,6 +12,7 @@ synthetic architectures (test_catalog.py::test_served_catalog_in_this_session).
 """
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -19,6 +20,7 @@ import pytest
 import requests
 
 from tests.mirror.served_catalog import download_sha1, readme_weights
+from zoo_mirror.readme_rewrite import mirror_file_url
 from zoo_mirror.server import MirrorServer
 
 
@@ -59,9 +61,19 @@ def test_every_available_architecture_gets_weights_matching_its_readme(tmp_path:
                     unavailable.add(model.url)
             for cached in tmp_path.glob("*.caffemodel"):
                 cached.unlink()
+        named = {u for u in mirror.weights.sources
+                 if any(u.endswith(x.split("/files/", 1)[1]) for x in [*checked, *unavailable])}
+        for url in set(mirror.weights.sources) - named:  # linked by the wiki only: no readme sha1
+            reply = requests.get(mirror_file_url(mirror.base_url, url), timeout=120)
+            assert reply.status_code == 200 and reply.headers["ETag"] == f'"{sha1_of(reply.content)}"'
+            checked[url] = sha1_of(reply.content)
         failures = dict(mirror.weights.failures)
     offered = {u for u, s in mirror.weights.sources.items() if s.prototxt or s.real}
     assert len(checked) >= 30
     # Whatever is not served had no prototxt, or synthesis refused it (with a reason on record).
     assert all(any(u.endswith(x.split("/files/", 1)[1]) for x in unavailable) for u in failures)
     assert len(checked) + len(failures) == len(offered)
+
+
+def sha1_of(data: bytes) -> str:
+    return hashlib.sha1(data).hexdigest()
