@@ -100,18 +100,24 @@ def _deconvolution(p, bottoms, n_tops):
     return _conv_like(p, bottoms, n_tops, transposed=True)
 
 
+def pool_geometry(pp, height: int, width: int) -> tuple[tuple[int, int], tuple[int, int],
+                                                       tuple[int, int]]:
+    """kernel, stride, pad as (h, w) pairs of a PoolingParameter over an H x W plane."""
+    if pp.global_pooling:
+        return (height, width), (1, 1), (0, 0)
+    kernel = ((pp.kernel_h, pp.kernel_w) if pp.HasField("kernel_h") or pp.HasField("kernel_w")
+              else (pp.kernel_size, pp.kernel_size))
+    stride = ((pp.stride_h, pp.stride_w) if pp.HasField("stride_h") or pp.HasField("stride_w")
+              else (pp.stride, pp.stride))
+    pad = ((pp.pad_h, pp.pad_w) if pp.HasField("pad_h") or pp.HasField("pad_w")
+           else (pp.pad, pp.pad))
+    return kernel, stride, pad
+
+
 def _pooling(p, bottoms, n_tops):
     pp = p.pooling_param
     n, c, h, w = _require_rank(bottoms[0], 4)
-    if pp.global_pooling:
-        kernel, stride, pad = (h, w), (1, 1), (0, 0)
-    else:
-        kernel = ((pp.kernel_h, pp.kernel_w) if pp.HasField("kernel_h") or pp.HasField("kernel_w")
-                  else (pp.kernel_size, pp.kernel_size))
-        stride = ((pp.stride_h, pp.stride_w) if pp.HasField("stride_h") or pp.HasField("stride_w")
-                  else (pp.stride, pp.stride))
-        pad = ((pp.pad_h, pp.pad_w) if pp.HasField("pad_h") or pp.HasField("pad_w")
-               else (pp.pad, pp.pad))
+    kernel, stride, pad = pool_geometry(pp, h, w)
     if min(kernel) <= 0 or min(stride) <= 0:
         raise ShapeRuleError("pooling kernel and stride must be positive")
     floor = pp.round_mode == type(pp).FLOOR
@@ -280,13 +286,17 @@ def _scale_like(param_name: str) -> Rule:
     return rule
 
 
-def _input(p, bottoms, n_tops):
-    shapes = [tuple(int(d) for d in s.dim) for s in p.input_param.shape]
+def _one_per_top(shapes: list[Shape], n_tops: int, what: str) -> list[Shape]:
+    """Source layers give one shape per top, or one shape for every top."""
     if len(shapes) == 1:
         shapes = shapes * n_tops
     if len(shapes) != n_tops:
-        raise ShapeRuleError(f"{len(shapes)} input shapes for {n_tops} tops")
+        raise ShapeRuleError(f"{len(shapes)} {what} shapes for {n_tops} tops")
     return shapes
+
+
+def _input(p, bottoms, n_tops):
+    return _one_per_top([tuple(int(d) for d in s.dim) for s in p.input_param.shape], n_tops, "input")
 
 
 def _dummy_data(p, bottoms, n_tops):
@@ -296,11 +306,7 @@ def _dummy_data(p, bottoms, n_tops):
     else:
         shapes = [tuple(int(v) for v in dims)
                   for dims in zip(dp.num, dp.channels, dp.height, dp.width)]
-    if len(shapes) == 1:
-        shapes = shapes * n_tops
-    if len(shapes) != n_tops:
-        raise ShapeRuleError(f"{len(shapes)} dummy data shapes for {n_tops} tops")
-    return shapes
+    return _one_per_top(shapes, n_tops, "dummy data")
 
 
 def _tile(p, bottoms, n_tops):

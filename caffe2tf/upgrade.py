@@ -41,6 +41,24 @@ V0_TO_V1_TYPES: dict[str, str] = {
     "split": "SPLIT", "tanh": "TANH", "window_data": "WINDOW_DATA",
 }
 
+
+
+def v1_type_string(enum_value: int) -> str:
+    """V2 type string of a V1LayerParameter.LayerType value ("" for NONE or unknown values)."""
+    enum = caffe_pb2.V1LayerParameter.LayerType
+    if enum_value not in enum.values() or enum_value == enum.NONE:
+        return ""
+    return V1_TYPE_NAMES[enum.Name(enum_value)]
+
+
+def v0_type_string(v0_type: str) -> str:
+    """V2 type string of a V0 layer type ("conv" -> "Convolution"); "padding" -> "Padding"."""
+    if v0_type == "padding":
+        return "Padding"  # no V1/V2 equivalent: folded into the next conv/pool by the upgrade
+    v1 = V0_TO_V1_TYPES.get(v0_type)
+    return V1_TYPE_NAMES[v1] if v1 else v0_type
+
+
 DATA_LAYER_TYPES = frozenset({"Data", "ImageData", "MemoryData", "WindowData", "HDF5Data"})
 _TRAINING_ONLY_TYPES = frozenset({"Silence", "HDF5Output"})
 
