@@ -23,6 +23,8 @@ COMMANDS: tuple[str, ...] = (
     "failures",
     "catalog",
     "convert",
+    "validate",
+    "predict",
 )
 
 
