@@ -58,8 +58,8 @@ def caffe_forward(prototxt: Path, caffemodel: Path | None, inputs: Mapping[str, 
         work = Path(tmp)
         np.savez(work / "inputs.npz", **{k: np.asarray(v, np.float32) for k, v in inputs.items()})
         request = {
-            "mode": "forward", "prototxt": str(prototxt),
-            "caffemodel": str(caffemodel) if caffemodel else None,
+            "mode": "forward", "prototxt": str(Path(prototxt).resolve()),
+            "caffemodel": str(Path(caffemodel).resolve()) if caffemodel else None,
             "inputs": str(work / "inputs.npz"), "blobs": list(blobs) if blobs else "net_outputs",
             "per_layer": per_layer, "outputs": str(work / "outputs.npz"),
         }
@@ -85,8 +85,8 @@ def caffe_fill_weights(prototxt: Path, caffemodel_out: Path, *, seed: int = 0,
         if overrides:
             override_path = str(work / "overrides.npz")
             np.savez(override_path, **{k: np.asarray(v, np.float32) for k, v in overrides.items()})
-        request = {"mode": "fill", "prototxt": str(prototxt), "seed": seed,
-                   "overrides": override_path, "caffemodel": str(caffemodel_out)}
+        request = {"mode": "fill", "prototxt": str(Path(prototxt).resolve()), "seed": seed,
+                   "overrides": override_path, "caffemodel": str(Path(caffemodel_out).resolve())}
         return _call(request, work, env, timeout=600)["params"]
 
 
