@@ -187,7 +187,7 @@ class _Transfer:
 
     def transfer(self) -> None:
         url = self.part.url
-        stalls = 0
+        stalls = interruptions = 0
         while True:
             offset = self.digests.size
             received_before = self.bytes_received
@@ -206,8 +206,9 @@ class _Transfer:
                 if total is not None and self.digests.size != total:
                     raise DownloadError(TRUNCATED, url, f"got {self.digests.size} bytes, Content-Length said {total}")
                 return
+            interruptions += 1
             stalls = stalls + 1 if received == 0 else 0
-            if self.attempts > self.job.max_resumes + 1 or stalls >= 2:
+            if interruptions > self.job.max_resumes or stalls >= 2:
                 raise DownloadError(TRUNCATED, url, f"connection kept closing: {self.digests.size} of "
                                     f"{total if total is not None else '?'} bytes after {self.attempts} attempts")
 
