@@ -155,6 +155,8 @@ class WeightStore:
             return None
         sha1, size = file_sha1(partial), partial.stat().st_size
         os.replace(partial, target)
-        sidecar.write_text(json.dumps({"sha1": sha1, "size": size, "prototxt": prototxt.name,
-                                       "seed": seed}))
+        sidecar_part = partial.with_suffix(".sidecar")
+        sidecar_part.write_text(json.dumps({"sha1": sha1, "size": size, "prototxt": prototxt.name,
+                                            "seed": seed}))
+        os.replace(sidecar_part, sidecar)
         return WeightFile(target, size, sha1, True)

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import base64
+import json
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -177,3 +179,14 @@ def test_files_the_wiki_links_directly(mirror: MirrorServer) -> None:
     reply = requests.get(mirror_file_url(mirror.base_url, prototxt), timeout=10)
     expected = (SNAPSHOT_DIR / "models/community/pascal_voc/deploy_x30.prototxt").read_bytes()
     assert reply.status_code == 200 and reply.content == expected
+
+
+def test_prefetch_synthesizes_in_the_background(tmp_path: Path) -> None:
+    vanilla = SMALL_SYNTH[3]
+    with MirrorServer(cache_dir=tmp_path, synth_only=[vanilla], prefetch=True) as mirror:
+        assert requests.get(mirror.catalog_url, timeout=10).status_code == 200
+        deadline = time.monotonic() + 60
+        while not list(tmp_path.glob("*.json")) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        [sidecar] = tmp_path.glob("*.json")
+        assert json.loads(sidecar.read_text())["sha1"] == mirror.weights.resolve(vanilla).sha1
