@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import mmap
 import os
-import struct
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -30,35 +29,10 @@ from pathlib import Path
 import numpy as np
 
 from caffe2tf.errors import ParseError
+from caffe2tf.upgrade import v0_type_string, v1_type_string
 
 # wire types
 _VARINT, _FIXED64, _LEN, _FIXED32 = 0, 1, 2, 5
-
-# V1LayerParameter.LayerType enum value -> V2 type string
-V1_LAYER_TYPES: dict[int, str] = {
-    0: "", 1: "Accuracy", 2: "BNLL", 3: "Concat", 4: "Convolution", 5: "Data",
-    6: "Dropout", 7: "EuclideanLoss", 8: "Flatten", 9: "HDF5Data", 10: "HDF5Output",
-    11: "Im2col", 12: "ImageData", 13: "InfogainLoss", 14: "InnerProduct", 15: "LRN",
-    16: "MultinomialLogisticLoss", 17: "Pooling", 18: "ReLU", 19: "Sigmoid",
-    20: "Softmax", 21: "SoftmaxWithLoss", 22: "Split", 23: "TanH", 24: "WindowData",
-    25: "Eltwise", 26: "Power", 27: "SigmoidCrossEntropyLoss", 28: "HingeLoss",
-    29: "MemoryData", 30: "ArgMax", 31: "Threshold", 32: "DummyData", 33: "Slice",
-    34: "MVN", 35: "AbsVal", 36: "Silence", 37: "ContrastiveLoss", 38: "Exp",
-    39: "Deconvolution",
-}
-
-# V0LayerParameter.type string -> V2 type string (as Caffe's upgrade maps them)
-V0_LAYER_TYPES: dict[str, str] = {
-    "accuracy": "Accuracy", "bnll": "BNLL", "concat": "Concat", "conv": "Convolution",
-    "data": "Data", "dropout": "Dropout", "euclidean_loss": "EuclideanLoss",
-    "flatten": "Flatten", "hdf5_data": "HDF5Data", "hdf5_output": "HDF5Output",
-    "im2col": "Im2col", "images": "ImageData", "infogain_loss": "InfogainLoss",
-    "innerproduct": "InnerProduct", "lrn": "LRN",
-    "multinomial_logistic_loss": "MultinomialLogisticLoss", "pool": "Pooling",
-    "relu": "ReLU", "sigmoid": "Sigmoid", "softmax": "Softmax",
-    "softmax_loss": "SoftmaxWithLoss", "split": "Split", "tanh": "TanH",
-    "window_data": "WindowData", "padding": "Padding",
-}
 
 
 @dataclass(frozen=True)
@@ -262,9 +236,9 @@ def _parse_layer(buf, start: int, end: int, *, name_field: int, type_field: int,
             name = _string(buf, a, b)
         elif number == type_field and wire == _LEN:
             raw = _string(buf, a, b)
-            type_name = V0_LAYER_TYPES.get(raw, raw) if blobs_field == 50 else raw
+            type_name = v0_type_string(raw) if blobs_field == 50 else raw
         elif number == type_field and wire == _VARINT:
-            type_name = V1_LAYER_TYPES.get(a, f"V1LayerType{a}")
+            type_name = v1_type_string(a)
         elif number == blobs_field and wire == _LEN:
             try:
                 blob, blob_legacy = _parse_blob(buf, a, b)
@@ -440,5 +414,5 @@ def _write_layer(out, name: str, type_name: str, blobs: list[np.ndarray]) -> Non
 
 __all__ = [
     "CaffeModelWeights", "read_caffemodel", "read_blobproto", "write_caffemodel",
-    "fit_legacy_shape", "V1_LAYER_TYPES", "V0_LAYER_TYPES",
+    "fit_legacy_shape",
 ]

@@ -4,12 +4,12 @@ The point is to exercise every zoo architecture without its real weights, so out
 must be numerically meaningful in float32 even 150 layers deep (ResNet-152).
 The mean and second moment of every blob are estimated layer by layer (net inputs:
 mean 0, E[x^2] = 1, so an O(1) input is assumed). Convolutions and inner products use
-He scaling from their fan-in divided by their input's RMS, and each BatchNorm's stored
-statistics are set from the estimate, so that it renormalises its input to about unit
-scale as a trained one would. The estimate has to be unbiased: every BatchNorm trusts it, so a bias of
-a few percent per layer (ReLU after a residual sum keeps far more than half of a
-mostly positive input; max pooling multiplies E[x^2] by about 5) would compound to
-an overflow by the end of a deep net.
+He scaling from their fan-in divided by their input's RMS, and each BatchNorm's
+stored statistics are set from the estimate, so that it renormalises its input to
+about unit scale as a trained one would. The estimate has to be unbiased: every
+BatchNorm trusts it, so a bias of a few percent per layer (ReLU after a residual sum
+keeps far more than half of a mostly positive input; max pooling multiplies E[x^2]
+by about 5) would compound to an overflow by the end of a deep net.
 
 Every layer draws from its own generator, seeded from (seed, layer name), so a
 layer's weights do not depend on the layers before it.
@@ -22,14 +22,15 @@ import os
 import warnings
 import zlib
 from collections.abc import Iterator
-from typing import NamedTuple
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
 from caffe2tf.caffemodel import write_caffemodel
 from caffe2tf.errors import GraphError
 from caffe2tf.ir import Graph, Layer, Shape
+from caffe2tf.net import load_net
 from caffe2tf.params import expected_param_shapes
 
 _BN_MEAN_STD = 0.1  # stored mean, relative to the input's RMS
@@ -45,7 +46,7 @@ def synthesize_weights(graph: Graph, seed: int = 0) -> dict[str, list[np.ndarray
     """Layer name -> float32 blobs in Caffe's layout, for every layer that learns any.
 
     Layers whose parameter shapes cannot be known (fork types, or downstream of an
-    unknown shape) are skipped with a SynthesisWarning.
+    unknown shape) are skipped with a SynthesisWarning. `seed` must be non-negative.
     """
     return {name: blobs for name, _, blobs in _synthetic_layers(graph, seed)}
 
@@ -56,8 +57,6 @@ def write_synthetic_caffemodel(prototxt: str | os.PathLike, out_path: str | os.P
 
     Layers are generated and written one at a time, so memory stays at one layer's size.
     """
-    from caffe2tf.net import load_net  # the loader reads caffemodels through this package
-
     graph = load_net(prototxt)
     out = Path(out_path)
     write_caffemodel(out, graph.name, _synthetic_layers(graph, seed))
@@ -79,6 +78,8 @@ _UNIT = Moments(0.0, 1.0)
 
 
 def _synthetic_layers(graph: Graph, seed: int) -> Iterator[tuple[str, str, list[np.ndarray]]]:
+    if seed < 0:
+        raise ValueError(f"seed must be non-negative, got {seed}")
     moments: dict[str, Moments] = {blob: _UNIT for blob in graph.inputs}
     for kind, names in graph.unknown_types.items():
         _warn(graph, f"layers of unknown type '{kind}' ({', '.join(names)}) get no weights: "

@@ -99,6 +99,12 @@ def test_arrays_are_zero_copy_views_of_the_mapped_file(lenet_path: Path) -> None
         assert isinstance(_mmap_behind(array), mmap.mmap)
         assert not array.flags.owndata and not array.flags.writeable
     assert len({id(_mmap_behind(a)) for a in arrays}) == 1
+    # Packed data sits at arbitrary file offsets: numpy computes on unaligned views too.
+    assert any(not a.flags.aligned for a in arrays)
+    weight = weights["ip2"][0]
+    assert not weight.flags.aligned
+    x = np.linspace(-1, 1, weight.shape[1], dtype=np.float32)
+    np.testing.assert_array_equal(weight @ x, weight.copy() @ x)
     # The bytes at the view's address are the file's bytes.
     kernel = weights["conv2"][0]
     raw = lenet_path.read_bytes()

@@ -132,6 +132,9 @@ def test_cli_writes_a_caffemodel(snapshot_dir: Path, tmp_path: Path,
     expected = tmp_path / "expected.caffemodel"
     write_synthetic_caffemodel(prototxt, expected, seed=9)
     assert out.read_bytes() == expected.read_bytes()
+    with pytest.raises(SystemExit) as info:
+        main(["synth-weights", str(prototxt), "-o", str(out), "--seed", "-1"])
+    assert info.value.code == 2 and "non-negative" in capsys.readouterr().err
 
 
 def test_cli_reports_a_bad_prototxt_in_one_line(tmp_path: Path,

@@ -17,8 +17,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("prototxt", type=Path, help="net definition (deploy or train_val)")
     parser.add_argument("-o", "--output", type=Path, required=True,
                         help="caffemodel to write (replaced atomically)")
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--seed", type=non_negative_int, default=0,
+                        help="random seed, a non-negative integer (default 0)")
     parser.set_defaults(func=run)
+
+
+def non_negative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be non-negative, got {value}")
+    return value
 
 
 def run(args: argparse.Namespace) -> int:
