@@ -25,6 +25,8 @@ COMMANDS: tuple[str, ...] = (
     "convert",
     "validate",
     "predict",
+    "download",
+    "store_sweep",
 )
 
 
