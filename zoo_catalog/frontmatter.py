@@ -19,6 +19,7 @@ from urllib.parse import unquote, urlsplit
 import yaml
 
 from zoo_catalog.errors import FrontMatterError
+from zoo_catalog.text import checked_text
 
 MAX_README_CHARS = 256 * 1024
 MAX_FRONT_MATTER_LINES = 200
@@ -102,7 +103,8 @@ class _NoAliasSafeLoader(yaml.SafeLoader):
 
 def parse_readme(text: str | bytes, *, source: str = "readme") -> ReadmeFields:
     """Read a zoo readme's metadata. Raises FrontMatterError only for unreadable input."""
-    text = _as_text(text, source)
+    text = checked_text(text, limit=MAX_README_CHARS, what="readme", source=source,
+                        error=FrontMatterError)
     lines = text.split("\n")
     warnings: list[str] = []
     fence = _yaml_fence(lines)
@@ -122,21 +124,6 @@ def parse_readme(text: str | bytes, *, source: str = "readme") -> ReadmeFields:
         style = STYLE_NONE
         warnings.append("no front matter: the readme names no model fields")
     return ReadmeFields(style=style, models=tuple(models), warnings=tuple(dict.fromkeys(warnings)))
-
-
-def _as_text(text: str | bytes, source: str) -> str:
-    if isinstance(text, bytes):
-        if len(text) > MAX_README_CHARS * 4:
-            raise FrontMatterError(f"readme is {len(text)} bytes, over the limit", where=source)
-        text = text.decode("utf-8", errors="replace")
-    if not isinstance(text, str):
-        raise FrontMatterError(f"readme is a {type(text).__name__}, not text", where=source)
-    if len(text) > MAX_README_CHARS:
-        raise FrontMatterError(
-            f"readme is {len(text)} characters, over the {MAX_README_CHARS} limit", where=source)
-    if "\x00" in text:
-        raise FrontMatterError("readme holds NUL bytes: not a text file", where=source)
-    return text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
 
 
 def _yaml_fence(lines: list[str]) -> int | None:

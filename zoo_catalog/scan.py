@@ -23,7 +23,7 @@ from zoo_catalog.ids import gist_model_id
 from zoo_catalog.records import (LINK_WEIGHTS, SOURCE_GIST, SOURCE_REPO, SOURCE_WIKI,
                                  STATUS_GIST_UNAVAILABLE, STATUS_INCOMPLETE, STATUS_NO_METADATA,
                                  STATUS_NOT_FETCHED, STATUS_OK, STATUS_REPO_UNAVAILABLE,
-                                 CatalogEntry, CatalogScan, FileRef, RepoRef)
+                                 CatalogEntry, CatalogScan, FileRef)
 from zoo_catalog.select import choose_deploy, choose_labels, choose_mean, extra_weights
 from zoo_catalog.wiki import WikiModel, parse_wiki
 

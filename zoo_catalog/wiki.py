@@ -18,6 +18,7 @@ from zoo_catalog.ids import gist_model_id, repo_model_id, section_model_id, url_
 from zoo_catalog.links import extract_links, gist_of, github_repo_of
 from zoo_catalog.records import (LINK_GIST, LINK_GITHUB_REPO, LINK_OTHER, LINK_PAPER,
                                  LINK_PROJECT_PAGE, LINK_WEIGHTS, Link, RepoRef)
+from zoo_catalog.text import checked_text
 
 MAX_WIKI_CHARS = 4 * 1024 * 1024
 
@@ -95,14 +96,7 @@ class WikiPage:
 
 def parse_wiki(markdown: str, *, source: str = "wiki page") -> WikiPage:
     """Parse the page. Raises WikiParseError only for input that is not a readable page."""
-    if not isinstance(markdown, str):
-        raise WikiParseError(f"page is a {type(markdown).__name__}, not text", where=source)
-    if len(markdown) > MAX_WIKI_CHARS:
-        raise WikiParseError(
-            f"page is {len(markdown)} characters, over the {MAX_WIKI_CHARS} limit", where=source)
-    if "\x00" in markdown:
-        raise WikiParseError("page holds NUL bytes: not a text file", where=source)
-    text = markdown.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    text = checked_text(markdown, limit=MAX_WIKI_CHARS, what="page", source=source, error=WikiParseError)
     sections = tuple(_section(title, body) for title, body in split_sections(text))
     warnings: list[str] = []
     models = _unique_ids(_models(sections), warnings)
