@@ -194,7 +194,10 @@ class _Transfer:
             if offset and not self.validator:
                 self._restart()   # no validator: a resumed range could splice two versions
                 offset = 0
-            headers = {"Range": f"bytes={offset}-", "If-Range": self.validator} if offset else {}
+            # identity: byte ranges and Content-Length must count the file's own bytes
+            headers = {"Accept-Encoding": "identity"}
+            if offset:
+                headers.update({"Range": f"bytes={offset}-", "If-Range": self.validator})
             response, self.final_url = get_following_redirects(
                 self.job.session, url, headers=headers, max_redirects=self.job.max_redirects)
             retries = getattr(response.raw, "retries", None)
@@ -205,6 +208,7 @@ class _Transfer:
             if complete:
                 if total is not None and self.digests.size != total:
                     raise DownloadError(TRUNCATED, url, f"got {self.digests.size} bytes, Content-Length said {total}")
+                self._sniff()
                 return
             interruptions += 1
             stalls = stalls + 1 if received == 0 else 0
@@ -241,7 +245,7 @@ class _Transfer:
         start = self.digests.size
         self.part.save(validator=self.validator, total=total, bytes_done=start)
         try:
-            self._stream(response, first=start == 0)
+            self._stream(response)
         except _BODY_ERRORS:
             self.part.save(validator=self.validator, total=total, bytes_done=self.digests.size)
             return total, False
@@ -258,17 +262,20 @@ class _Transfer:
         if total is not None and total > self.job.size_cap:
             raise DownloadError(SIZE_CAP, url, f"{total} bytes exceeds the size cap of {self.job.size_cap}")
 
-    def _stream(self, response: requests.Response, *, first: bool) -> None:
+    def _sniff(self) -> None:
+        """Reject an error page served in place of the file, judged by the body's first bytes."""
+        with open(self.part.path, "rb") as handle:
+            head = handle.read(512)
+        if looks_like_markup(head):
+            raise DownloadError(HTML_INSTEAD_OF_BINARY, self.part.url,
+                                f"{self.final_url} sent an HTML/XML page instead of a {self.job.kind}")
+
+    def _stream(self, response: requests.Response) -> None:
         url, cap = self.part.url, self.job.size_cap
         with open(self.part.path, "ab") as out:
             # read1 hands over whatever arrived; a full-size read() would lose a partial
             # chunk when the connection drops, and with it the bytes a resume could keep.
-            while chunk := response.raw.read1(self.job.chunk_size, decode_content=True):
-                if first:
-                    first = False
-                    if looks_like_markup(chunk):
-                        raise DownloadError(HTML_INSTEAD_OF_BINARY, url,
-                                            f"{self.final_url} sent an HTML/XML page instead of a {self.job.kind}")
+            while chunk := response.raw.read1(self.job.chunk_size):
                 if self.digests.size + len(chunk) > cap:
                     raise DownloadError(SIZE_CAP, url, f"body exceeds the size cap of {cap} bytes")
                 out.write(chunk)
