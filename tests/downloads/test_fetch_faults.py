@@ -1,6 +1,7 @@
 """download() against the offline mirror's fault modes, over real loopback sockets."""
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from pathlib import Path
@@ -203,3 +204,13 @@ def test_identical_files_from_two_models_are_stored_once(faults: MirrorServer, s
     second = download([lenet(faults) + "?mirror=2"], store, expected_sha1=LENET_SHA1, session=session)
     assert first.key == second.key and first.url != second.url
     assert len(stored_files(store)) == 1
+
+
+def test_download_into_an_fsspec_store(faults: MirrorServer, tmp_path: Path, session: requests.Session) -> None:
+    remote = ArtifactStore(f"memory://zoo2tf-{tmp_path.name}/store", part_dir=tmp_path / "parts")
+    faults.set_faults("*/files/*=drop:50%")
+    result = download([lenet(faults)], remote, expected_sha1=LENET_SHA1, session=session)
+    assert result.location.startswith("memory://") and remote.exists(result.key)
+    with remote.open(result.key) as handle:
+        assert hashlib.sha1(handle.read()).hexdigest() == LENET_SHA1
+    assert not list((tmp_path / "parts").glob("*.part"))
