@@ -39,6 +39,7 @@ class NetReport:
     layers: tuple[LayerReport, ...]
     param_count: int
     unknown_types: dict[str, list[str]]
+    foreign_fields: dict[str, list[str]]
     warnings: tuple[str, ...]
     preprocessing: dict | None
 
@@ -61,6 +62,7 @@ def inspect_net(prototxt: str | Path, caffemodel: str | Path | None = None, *,
         layers=layers,
         param_count=sum(layer.param_count or 0 for layer in layers),
         unknown_types=dict(graph.unknown_types),
+        foreign_fields=dict(graph.foreign_fields),
         warnings=tuple(graph.warnings),
         preprocessing=(dataclasses.asdict(graph.preprocessing)
                        if graph.preprocessing is not None else None),
@@ -110,6 +112,8 @@ def format_table(report: NetReport) -> str:
     if report.unknown_types:
         lines.append("unknown (non-BVLC) layer types: " + ", ".join(
             f"{t} ({len(n)})" for t, n in sorted(report.unknown_types.items())))
+    for layer, fields in report.foreign_fields.items():
+        lines.append(f"fork fields ignored in {layer}: {', '.join(fields)}")
     if report.preprocessing:
         set_fields = {k: v for k, v in report.preprocessing.items() if v not in (None, (), False)}
         lines.append("preprocessing: " + ", ".join(f"{k}={v}" for k, v in set_fields.items()))

@@ -14,6 +14,8 @@ How the Caffe graph maps onto the IR:
   matched by the name in the prototxt, as Caffe does).
 - SSA: a blob's first producer keeps the Caffe name; each later write of the same blob
   (an in-place layer) is named `<blob>@<layer name>`. `Graph.blob_names` maps back.
+- Fields from Caffe forks are listed per layer in `Graph.foreign_fields` (a fork's
+  `ceil_mode` becomes BVLC's `round_mode` instead).
 - A blob whose shape cannot be known (downstream of a fork layer, a data layer reading
   a database without crop_size) is absent from `Graph.shapes`; a warning says why.
 """
@@ -24,6 +26,7 @@ from pathlib import Path
 
 from caffe2tf.attach import attach_weights
 from caffe2tf.errors import GraphError
+from caffe2tf.forks import apply_bvlc_equivalents, foreign_fields_by_layer
 from caffe2tf.ir import Graph, Layer, Preprocessing, Shape
 from caffe2tf.prototxt import parse_prototxt
 from caffe2tf.proto import caffe_pb2
@@ -56,10 +59,11 @@ def load_net(prototxt: str | Path, caffemodel: str | Path | None = None, *,
     version = format_version(parsed.net)
     net, warnings = upgrade_net(parsed.net, source)
     warnings = list(parsed.warnings) + warnings
+    foreign = apply_bvlc_equivalents(net, foreign_fields_by_layer(parsed))
     layers_pb, dropped = select_inference_layers(net, frozenset(stages))
     if dropped:
         warnings.append(f"dropped {len(dropped)} layers not used at inference: {', '.join(dropped)}")
-    builder = _GraphBuilder(source, Path(prototxt).parent, warnings,
+    builder = _GraphBuilder(source, Path(prototxt).parent, warnings, foreign,
                             stage_hint=uses_stages(net) and not stages)
     builder.declare_net_inputs(net)
     for layer_pb in layers_pb:
@@ -73,11 +77,16 @@ def load_net(prototxt: str | Path, caffemodel: str | Path | None = None, *,
             unknown.setdefault(layer.type, []).append(layer.name)
     for kind, names in unknown.items():
         warnings.append(f"layer type '{kind}' is not a BVLC Caffe type (layers: {', '.join(names)})")
+    for layer in builder.layers:
+        if layer.type in BVLC_LAYER_TYPES and layer.name in builder.foreign_fields:
+            warnings.append(f"layer '{layer.name}' ({layer.type}) has Caffe-fork fields "
+                            f"({', '.join(builder.foreign_fields[layer.name])}): its output "
+                            "may differ from the fork's")
     graph = Graph(
         name=net.name, source=source, format_version=version, inputs=inputs,
         layers=builder.layers, shapes=shapes, outputs=builder.outputs(),
         blob_names=builder.blob_names, preprocessing=builder.preprocessing,
-        warnings=warnings, unknown_types=unknown,
+        warnings=warnings, unknown_types=unknown, foreign_fields=builder.foreign_fields,
     )
     if caffemodel is not None:
         attach_weights(graph, caffemodel)
@@ -85,8 +94,11 @@ def load_net(prototxt: str | Path, caffemodel: str | Path | None = None, *,
 
 
 class _GraphBuilder:
-    def __init__(self, source: str, base_dir: Path, warnings: list[str], *, stage_hint: bool):
+    def __init__(self, source: str, base_dir: Path, warnings: list[str],
+                 foreign: dict[str, list[str]], *, stage_hint: bool):
         self.source = source
+        self.foreign = foreign  # by Caffe layer name
+        self.foreign_fields: dict[str, list[str]] = {}  # by Graph layer name
         self.stage_hint = stage_hint
         self.base_dir = base_dir
         self.warnings = warnings
@@ -161,6 +173,8 @@ class _GraphBuilder:
             return
         tops = [self._new_blob(top, name) for top in pb.top]
         self.layers.append(Layer(name, pb.type, bottoms, tops, pb))
+        if pb.name in self.foreign:
+            self.foreign_fields[name] = list(self.foreign[pb.name])
 
     def _add_data_layer(self, name: str, pb: caffe_pb2.LayerParameter) -> None:
         data_shape = _data_layer_shape(pb)

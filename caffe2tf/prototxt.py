@@ -24,10 +24,27 @@ from caffe2tf.proto import caffe_pb2
 
 
 @dataclass(frozen=True)
+class SkippedField:
+    """A field the schema does not know (or whose value it cannot hold), left out."""
+
+    line: int
+    path: str  # from the top of the file, e.g. "layer.convolution_param.filter_stride"
+    reason: str
+    value: str | None  # the raw text of a scalar value; None for a { ... } block
+    entry: tuple[str, int] | None  # top-level repeated field and index, e.g. ("layer", 7)
+    entry_path: str  # path inside that entry, e.g. "convolution_param.filter_stride"
+
+
+@dataclass(frozen=True)
 class ParsedPrototxt:
     net: caffe_pb2.NetParameter
     source: str
-    warnings: tuple[str, ...]
+    skipped: tuple[SkippedField, ...]
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        return tuple(f"{self.source}: line {s.line}: {s.reason} '{s.path}' ignored"
+                     for s in self.skipped)
 
 
 @dataclass
@@ -170,10 +187,14 @@ class _Filler:
 
     def __init__(self, source: str):
         self.source = source
-        self.warnings: list[str] = []
+        self.skipped: list[SkippedField] = []
+        self.entry: tuple[str, int] | None = None  # the top-level entry being filled
 
     def skip(self, node: _Node, path: str, why: str) -> None:
-        self.warnings.append(f"{self.source}: line {node.line}: {why} '{path}' ignored")
+        inner = path.split(".", 1)[1] if self.entry and "." in path else path
+        value = None if node.kind == "message" else (
+            node.value.decode("utf-8", "replace") if isinstance(node.value, bytes) else node.value)
+        self.skipped.append(SkippedField(node.line, path, why, value, self.entry, inner))
 
     def fill(self, msg: Message, nodes: list[_Node], path: str) -> None:
         fields = msg.DESCRIPTOR.fields_by_name
@@ -191,7 +212,11 @@ class _Filler:
                 child = getattr(msg, node.name).add() if repeated else getattr(msg, node.name)
                 if not repeated:
                     child.SetInParent()
+                if not path and repeated:
+                    self.entry = (node.name, len(getattr(msg, node.name)) - 1)
                 self.fill(child, node.value, where)
+                if not path:
+                    self.entry = None
                 continue
             if node.kind == "message":
                 raise ParseError(f"field '{where}' takes a value, not a block",
@@ -255,8 +280,8 @@ def _parse_float(text: str) -> float:
     return float(lowered)
 
 
-def parse_text(text: str, message: Message, source: str = "<string>") -> list[str]:
-    """Fill `message` from Caffe text format; returns warnings for what was skipped."""
+def parse_text(text: str, message: Message, source: str = "<string>") -> list[SkippedField]:
+    """Fill `message` from Caffe text format; returns what had to be skipped."""
     if "\x00" in text:
         line = text.count("\n", 0, text.index("\x00")) + 1
         raise ParseError("binary data in a text prototxt", file=source, line=line)
@@ -266,13 +291,13 @@ def parse_text(text: str, message: Message, source: str = "<string>") -> list[st
         filler.fill(message, tree, "")
     except (TypeError, ValueError) as exc:  # out-of-range integers and the like
         raise ParseError(f"bad value: {exc}", file=source) from None
-    return filler.warnings
+    return filler.skipped
 
 
 def parse_prototxt_text(text: str, source: str = "<string>") -> ParsedPrototxt:
     net = caffe_pb2.NetParameter()
-    warnings = parse_text(text, net, source)
-    return ParsedPrototxt(net=net, source=source, warnings=tuple(warnings))
+    skipped = parse_text(text, net, source)
+    return ParsedPrototxt(net=net, source=source, skipped=tuple(skipped))
 
 
 def parse_prototxt(path: str | Path) -> ParsedPrototxt:

@@ -193,3 +193,22 @@ def test_format_detection(tmp_path: Path):
     assert format_version(parse_prototxt(_write(tmp_path, V0_NET)).net) == "V0"
     assert format_version(parse_prototxt(_write(tmp_path, V1_TRAIN_VAL)).net) == "V1"
     assert format_version(parse_prototxt(_write(tmp_path, 'layer { name: "a" }')).net) == "V2"
+
+
+def test_fork_fields_are_listed_per_layer_and_ceil_mode_is_translated(tmp_path: Path):
+    text = ('input: "x" input_shape { dim: 1 dim: 1 dim: 14 dim: 14 }\n'
+            'layer { name: "p" type: "Pooling" bottom: "x" top: "p"\n'
+            '  pooling_param { pool: MAX kernel_size: 3 stride: 2 ceil_mode: false } }\n'
+            'layer { name: "c" type: "Convolution" bottom: "p" top: "c"\n'
+            '  convolution_param { num_output: 2 kernel_size: 3 hole: 2 } }\n'
+            'layer { name: "n" type: "Normalize" bottom: "c" top: "n" norm_param { eps: 1 } }\n')
+    graph = load_net(_write(tmp_path, text))
+    assert graph.shapes["p"] == (1, 1, 6, 6)  # floor((14 - 3) / 2) + 1; ceil would give 7
+    assert graph.foreign_fields == {"c": ["convolution_param.hole"], "n": ["norm_param"]}
+    assert any("'c' (Convolution) has Caffe-fork fields" in w for w in graph.warnings)
+
+
+def test_fork_fields_of_a_v0_layer(tmp_path: Path):
+    text = V0_NET.replace('kernelsize: 3 stride: 1', 'kernelsize: 3 stride: 1 hole: 2')
+    graph = load_net(_write(tmp_path, text))
+    assert graph.foreign_fields == {"conv1": ["hole"]}

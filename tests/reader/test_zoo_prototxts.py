@@ -40,6 +40,22 @@ FORK_TYPES = {
         {"Normalize", "UnPooling", "ParseOutput", "ParseEvaluate"},
 }
 OPENCV_LACKS = {"ArgMax"}  # types OpenCV 4.14 cannot build; their rule is tested on its own
+FORK_FIELDS = {  # fields of a fork inside layers of the net, by layer
+    "prototxts/VGG_VOC0712_SSD_300x300_deploy.prototxt": {
+        layer: [f"{kind}_param"] for kind, layers in {
+            "normalize_bbox": ["conv4_3_norm"],
+            "permute": [f"{b}_mbox_{x}_perm" for b in ("conv4_3_norm", "fc7", "conv6_2", "conv7_2",
+                                                       "conv8_2", "pool6") for x in ("loc", "conf")],
+            "prior_box": [f"{b}_mbox_priorbox" for b in ("conv4_3_norm", "fc7", "conv6_2",
+                                                         "conv7_2", "conv8_2", "pool6")],
+            "detection_output": ["detection_out"],
+        }.items() for layer in layers},
+    "models/community/parsenet/VGG_VOC2012ext.prototxt": {
+        **{c: ["convolution_param.filter_stride"] for c in ("conv5_1", "conv5_2", "conv5_3", "fc6")},
+        "fc7_norm": ["norm_param"], "pool6_1x1_norm": ["norm_param"],
+        "pool6_1x1": ["pooling_param.bin_size"],
+        "pool6_1x1_norm_upscore21": ["unpooling_param"], "evaluation": ["parse_evaluate_param"]},
+}
 NO_OPENCV = {  # nets whose inputs have no shape in the prototxt (HDF5 sequences, LSTM)
     "models/community/sequence-to-sequence/s2vt.prototxt",
     "models/community/poolmean/poolmean.prototxt",
@@ -72,6 +88,7 @@ def test_prototxt_is_read(rel: str, tmp_path: Path):
     for kind, names in graph.unknown_types.items():
         assert all(graph.layer(n).type == kind for n in names)
         assert any(f"'{kind}'" in w for w in graph.warnings)
+    assert graph.foreign_fields == FORK_FIELDS.get(rel, {})
     if graph.unknown_types or rel in NO_OPENCV:
         return
     assert all(t in graph.shapes for layer in graph.layers for t in layer.tops)
