@@ -56,6 +56,9 @@ class Graph:
     preprocessing: Preprocessing | None = None
     warnings: list[str] = field(default_factory=list)
     unknown_types: dict[str, list[str]] = field(default_factory=dict)  # type -> layer names
+    # layer -> fields from a Caffe fork the reader ignored (e.g. "pooling_param.bin_size"):
+    # a BVLC-typed layer listed here may not compute what the fork's Caffe computed
+    foreign_fields: dict[str, list[str]] = field(default_factory=dict)
 
     def layer(self, name: str) -> Layer:
         for layer in self.layers:
