@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import hashlib
+import logging
+import time
 
 import pytest
 import requests
@@ -98,3 +100,17 @@ def test_head_and_whole_file(lenet_url: str) -> None:
 def test_request_log_records_method_path_status(mirror: MirrorServer) -> None:
     requests.get(mirror.base_url + "/no/such/thing", timeout=10)
     assert mirror.request_log[-1] == ("GET", "/no/such/thing", 404)
+
+
+def test_client_disconnects_leave_no_traces(mirror: MirrorServer, lenet_url: str,
+                                            caplog: pytest.LogCaptureFixture,
+                                            capfd: pytest.CaptureFixture[str]) -> None:
+    mirror.set_faults("*.caffemodel=slow:1000000")
+    for _ in range(3):
+        with requests.get(lenet_url, stream=True, timeout=10) as reply:
+            assert len(reply.raw.read(100)) == 100
+    time.sleep(2)  # let the handler threads reach the closed sockets (a 1.7 s body at most)
+    mirror.set_faults(None)
+    assert requests.get(lenet_url, timeout=10).content == LENET_BYTES
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert "Traceback" not in capfd.readouterr().err
