@@ -296,7 +296,7 @@ def _commit(value: str | None, warnings: list[str]) -> str | None:
     if not value:
         return None
     # A hex run inside a URL (a gist id in "see https://gist...") is no commit.
-    match = _COMMIT.search(re.sub(r"\S*://\S*", " ", value.lower()))
+    match = _COMMIT.search(" ".join(word for word in value.lower().split() if "://" not in word))
     if not match:
         warnings.append(f"caffe_commit {value!r} is not a commit hash: ignored")
         return None

@@ -33,7 +33,7 @@ _GENERIC_NAME = re.compile(
     r"web ?page|paper|pdf)$", re.IGNORECASE)
 _CITATION_HINT = re.compile(r"@\w+\s*\{|\b(19|20)\d\d\b|\barXiv:\s*\d", re.IGNORECASE)
 _LOG_LINE = re.compile(r"^\s*[IWEF]\d{4}\s")
-_LICENCE = re.compile(r"[^.\n]*\blicen[cs]e[^.\n]*\.?", re.IGNORECASE)
+_LICENCE = re.compile(r"\blicen[cs]e", re.IGNORECASE)
 # Order in which links stand for a link-only model when choosing its stable id.
 _ID_LINK_ORDER = (LINK_GITHUB_REPO, LINK_PROJECT_PAGE, LINK_PAPER, LINK_OTHER)
 
@@ -146,10 +146,18 @@ def _section(raw_title: str, body: list[str]) -> WikiSection:
         r"[^a-z0-9 _-]", "", title.lower()).replace(" ", "-")
     blocks = tuple(_blocks(body))
     citation = "\n\n".join(b.text.strip() for b in blocks if b.is_code and _is_citation(b.text))
-    licence = next((m.group(0).strip() for b in blocks if not b.is_code
+    licence = next((_sentence_around(b.text, m.start()) for b in blocks if not b.is_code
                     for m in [_LICENCE.search(b.text)] if m), None)
     return WikiSection(title=title, anchor=anchor, blocks=blocks,
                        citation=citation or None, licence=licence)
+
+
+def _sentence_around(text: str, index: int) -> str:
+    """The sentence (up to '.' or a line end) that holds text[index]; linear, unlike a regex."""
+    start = max(text.rfind(".", 0, index), text.rfind("\n", 0, index)) + 1
+    ends = [i for i in (text.find(".", index), text.find("\n", index)) if i != -1]
+    end = min(ends) + 1 if ends else len(text)
+    return text[start:end].strip()
 
 
 def _blocks(lines: list[str]) -> list[Block]:

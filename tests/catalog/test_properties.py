@@ -1,6 +1,7 @@
 """Arbitrary text into the parsers: nothing escapes but their own typed errors."""
 from __future__ import annotations
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -59,3 +60,24 @@ def test_wiki_parser_raises_only_its_own_error(text: str) -> None:
     assert [e.model_id for e in scan.entries] == [m.model_id for m in page.models]
     for link in extract_links(text):
         assert link.url.startswith(("http://", "https://"))
+
+
+@pytest.mark.timeout(120)  # a hang guard for backtracking regexes, not a speed target
+@pytest.mark.parametrize("text", [
+    "caffe_commit: " + "a" * 200_000,          # once quadratic: URL stripping by regex
+    "name: " + "x" * 200_000,
+    "---\n" + "[" * 20_000 + "\n---\n",        # YAML nesting deeper than the recursion limit
+    "license: " + "l" * 200_000,
+])
+def test_large_readmes_are_read_in_linear_time(text: str) -> None:
+    parse_readme(text)
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("text", [
+    "### a\n" + "x" * 1_000_000,               # once quadratic: the licence sentence search
+    "### a\n" + "http://" * 100_000,
+    "### a\n" + "[a](" * 100_000,
+])
+def test_large_pages_are_read_in_linear_time(text: str) -> None:
+    parse_wiki(text)
