@@ -21,7 +21,7 @@ import math
 import os
 import warnings
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import NamedTuple
 
@@ -48,16 +48,19 @@ def synthesize_weights(graph: Graph, seed: int = 0) -> dict[str, list[np.ndarray
     Layers whose parameter shapes cannot be known (fork types, or downstream of an
     unknown shape) are skipped with a SynthesisWarning. `seed` must be non-negative.
     """
-    return {name: blobs for name, _, blobs in _synthetic_layers(graph, seed)}
+    return {name: blobs for name, _, blobs in _synthetic_layers(graph, seed) if blobs}
 
 
 def write_synthetic_caffemodel(prototxt: str | os.PathLike, out_path: str | os.PathLike,
-                               *, seed: int = 0) -> Path:
+                               *, seed: int = 0,
+                               input_shapes: Mapping[str, Shape] | None = None) -> Path:
     """Write a V2 caffemodel of seeded random weights for `prototxt`; returns its path.
 
-    Layers are generated and written one at a time, so memory stays at one layer's size.
+    `input_shapes` overrides or supplies net input shapes (a train_val net's Data layer
+    reading an LMDB has none in the prototxt). Layers are generated and written one at a
+    time, so memory stays at one layer's size.
     """
-    graph = load_net(prototxt)
+    graph = load_net(prototxt, input_shapes=input_shapes)
     out = Path(out_path)
     write_caffemodel(out, graph.name, _synthetic_layers(graph, seed))
     return out
@@ -93,8 +96,9 @@ def _synthetic_layers(graph: Graph, seed: int) -> Iterator[tuple[str, str, list[
             pass
         elif any(s is None for s in bottom_shapes):
             if _learns(layer):
-                _warn(graph, f"layer '{layer.name}' ({layer.type}) gets no weights: its input "
-                             "shape is unknown (it follows a layer of unknown type)")
+                missing = next(b for b, s in zip(layer.bottoms, bottom_shapes) if s is None)
+                _warn(graph, f"layer '{layer.name}' ({layer.type}) gets no weights: the shape "
+                             f"of its input '{graph.blob_names.get(missing, missing)}' is unknown")
         else:
             try:
                 shapes = expected_param_shapes(layer, bottom_shapes)
@@ -110,8 +114,7 @@ def _synthetic_layers(graph: Graph, seed: int) -> Iterator[tuple[str, str, list[
         if not (math.isfinite(out.mean) and math.isfinite(out.sq) and out.sq > 0):
             out = _UNIT
         moments.update((top, out) for top in layer.tops)
-        if blobs:
-            yield layer.name, layer.type, blobs
+        yield layer.name, layer.type, blobs  # every layer, as Caffe's Net::ToProto writes
 
 
 def _learns(layer: Layer) -> bool:
@@ -119,7 +122,7 @@ def _learns(layer: Layer) -> bool:
 
 
 def _warn(graph: Graph, message: str) -> None:
-    warnings.warn(f"{graph.source}: {message}", SynthesisWarning, stacklevel=3)
+    warnings.warn(f"{graph.source}: {message}", SynthesisWarning, stacklevel=2)
 
 
 def _normal(rng: np.random.Generator, shape: Shape, std: float) -> np.ndarray:

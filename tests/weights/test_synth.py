@@ -100,7 +100,8 @@ def test_same_seed_same_bytes_other_seed_other_values(snapshot_dir: Path, tmp_pa
     graph = load_net(prototxt)
     in_memory = synthesize_weights(graph, seed=5)
     on_disk = read_caffemodel(a)
-    assert list(in_memory) == list(on_disk)
+    assert list(on_disk) == [layer.name for layer in graph.layers]
+    assert list(in_memory) == [name for name in on_disk if on_disk[name]]
     for name, blobs in in_memory.items():
         for x, y in zip(blobs, on_disk[name], strict=True):
             np.testing.assert_array_equal(x, y)
@@ -114,10 +115,10 @@ def test_unknown_fork_layers_are_skipped_with_a_warning(snapshot_dir: Path,
         out = write_synthetic_caffemodel(prototxt, tmp_path / "ssd.caffemodel")
     messages = [str(w.message) for w in caught if issubclass(w.category, SynthesisWarning)]
     assert any("unknown type 'NormalizeBBox' (conv4_3_norm)" in m for m in messages)
-    assert any("'conv4_3_norm_mbox_loc' (Convolution) gets no weights: its input shape "
-               "is unknown" in m for m in messages)
+    assert any("'conv4_3_norm_mbox_loc' (Convolution) gets no weights: the shape of its "
+               "input 'conv4_3_norm' is unknown" in m for m in messages)
     weights = read_caffemodel(out)
-    assert "conv4_3_norm" not in weights and "conv4_3_norm_mbox_loc" not in weights
+    assert weights["conv4_3_norm"] == weights["conv4_3_norm_mbox_loc"] == []
     assert [b.shape for b in weights["fc7_mbox_loc"]] == [(24, 1024, 3, 3), (24,)]
     assert [b.shape for b in weights["conv1_1"]] == [(64, 3, 3, 3), (64,)]
     assert "fc7" in weights  # the VGG trunk is complete
@@ -148,3 +149,21 @@ def test_cli_reports_a_bad_prototxt_in_one_line(tmp_path: Path,
     assert not (tmp_path / "x.caffemodel").exists()
     with pytest.raises(Caffe2TFError):
         write_synthetic_caffemodel(garbage, tmp_path / "y.caffemodel")
+
+
+def test_input_shape_for_a_train_val_net_reading_an_lmdb(snapshot_dir: Path,
+                                                         tmp_path: Path) -> None:
+    prototxt = snapshot_dir / "models" / "community" / "nin-cifar10" / "train_val.prototxt"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", SynthesisWarning)
+        bare = write_synthetic_caffemodel(prototxt, tmp_path / "bare.caffemodel")
+    assert any("the shape of its input 'data' is unknown" in str(w.message) for w in caught)
+    assert read_caffemodel(bare)["conv1"] == []
+
+    out = tmp_path / "nin.caffemodel"
+    assert main(["synth-weights", str(prototxt), "-o", str(out),
+                 "--input-shape", "data=1,3,32,32"]) == 0
+    weights = read_caffemodel(out)
+    assert weights["conv1"][0].shape[1:] == (3, 5, 5)
+    graph = load_net(prototxt, out, input_shapes={"data": (1, 3, 32, 32)})
+    assert graph.param_count() == weights.param_count()

@@ -19,6 +19,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="caffemodel to write (replaced atomically)")
     parser.add_argument("--seed", type=non_negative_int, default=0,
                         help="random seed, a non-negative integer (default 0)")
+    parser.add_argument("--input-shape", type=blob_shape, action="append", default=[],
+                        metavar="BLOB=N,C,H,W",
+                        help="shape of a net input the prototxt does not give (e.g. a Data "
+                             "layer reading an LMDB); repeatable")
     parser.set_defaults(func=run)
 
 
@@ -29,6 +33,17 @@ def non_negative_int(text: str) -> int:
     return value
 
 
+def blob_shape(text: str) -> tuple[str, tuple[int, ...]]:
+    name, sep, dims = text.partition("=")
+    try:
+        shape = tuple(int(d) for d in dims.split(","))
+    except ValueError:
+        shape = ()
+    if not sep or not name or not shape or min(shape) < 1:
+        raise argparse.ArgumentTypeError(f"expected BLOB=N,C,H,W with positive sizes, got {text!r}")
+    return name, shape
+
+
 def run(args: argparse.Namespace) -> int:
     from caffe2tf.errors import Caffe2TFError
     from caffe2tf.synth import SynthesisWarning, write_synthetic_caffemodel
@@ -36,7 +51,8 @@ def run(args: argparse.Namespace) -> int:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", SynthesisWarning)
         try:
-            out = write_synthetic_caffemodel(args.prototxt, args.output, seed=args.seed)
+            out = write_synthetic_caffemodel(args.prototxt, args.output, seed=args.seed,
+                                             input_shapes=dict(args.input_shape))
         except Caffe2TFError as err:
             for line in err.problems():
                 print(f"zoo2tf synth-weights: {line}", file=sys.stderr)
