@@ -88,12 +88,18 @@ class GitHubClient:
 
     def contents(self, repo: RepoRef) -> tuple[RemoteFile, ...]:
         """The files (not sub-folders) of a repository folder."""
-        url = f"{self.api_base}/repos/{repo.owner}/{repo.repo}/contents/{repo.path}".rstrip("/")
-        data = self.get_json(url)
-        items = data if isinstance(data, list) else [data]
         return tuple(RemoteFile(name=str(item.get("name")), url=str(item.get("download_url") or ""),
                                 size=item.get("size"))
-                     for item in items if isinstance(item, dict) and item.get("type") == "file")
+                     for item in self._listing(repo) if item.get("type") == "file")
+
+    def folders(self, repo: RepoRef) -> tuple[str, ...]:
+        """The names of a repository folder's sub-folders."""
+        return tuple(str(item.get("name")) for item in self._listing(repo) if item.get("type") == "dir")
+
+    def _listing(self, repo: RepoRef) -> list[dict[str, Any]]:
+        url = f"{self.api_base}/repos/{repo.owner}/{repo.repo}/contents/{repo.path}".rstrip("/")
+        data = self.get_json(url)
+        return [item for item in (data if isinstance(data, list) else [data]) if isinstance(item, dict)]
 
     def text(self, file: RemoteFile) -> str:
         """A file's text: inline when the API sent it whole, else from its raw URL."""

@@ -16,17 +16,19 @@ from urllib.parse import unquote, urlsplit
 
 import requests
 
-from zoo_catalog.errors import FetchError, FrontMatterError, NotFound, RateLimited
+from zoo_catalog.errors import FetchError, FrontMatterError, NotFound, RateLimited, WikiParseError
 from zoo_catalog.frontmatter import ModelFields, ReadmeFields, parse_readme
 from zoo_catalog.gists import GitHubClient, RemoteFile
-from zoo_catalog.ids import gist_model_id
+from zoo_catalog.ids import gist_model_id, repo_model_id
 from zoo_catalog.records import (LINK_WEIGHTS, SOURCE_GIST, SOURCE_REPO, SOURCE_WIKI,
                                  STATUS_GIST_UNAVAILABLE, STATUS_INCOMPLETE, STATUS_NO_METADATA,
                                  STATUS_NOT_FETCHED, STATUS_OK, STATUS_REPO_UNAVAILABLE,
-                                 CatalogEntry, CatalogScan, FileRef)
+                                 CatalogEntry, CatalogScan, FileRef, RepoRef)
 from zoo_catalog.select import choose_deploy, choose_labels, choose_mean, extra_weights
 from zoo_catalog.wiki import WikiModel, parse_wiki
 
+BUNDLED_MODELS = RepoRef("BVLC", "caffe", "models")
+BUNDLED_SECTION = "Berkeley-trained models"
 _README = re.compile(r"^_?readme(\.(md|markdown|txt))?$", re.IGNORECASE)
 
 
@@ -40,9 +42,11 @@ def scan_markdown(markdown: str, *, source: str = "wiki page") -> CatalogScan:
 
 def scan_catalog(catalog_url: str, github_api_base: str, *, session: requests.Session | None = None,
                  token: str | None = None, cache_dir: Path | str | None = None,
-                 max_rate_limit_wait_s: float = 300.0) -> CatalogScan:
+                 max_rate_limit_wait_s: float = 300.0, include_bundled: bool = True) -> CatalogScan:
     """Read the wiki page at `catalog_url` and every gist / repository folder it names.
 
+    With `include_bundled`, the BVLC models that ship inside Caffe (`BVLC/caffe/models/*`,
+    which the page's "Berkeley-trained models" section only points at) are added too.
     A gist that cannot be read becomes an entry with status "gist unavailable"; once the
     API's rate limit is exhausted beyond `max_rate_limit_wait_s`, the remaining entries
     keep their wiki-only view ("not fetched") and the scan says so in its warnings.
@@ -55,23 +59,65 @@ def scan_catalog(catalog_url: str, github_api_base: str, *, session: requests.Se
                           max_wait_s=max_rate_limit_wait_s)
     markdown = client.get_text(catalog_url)
     page = parse_wiki(markdown, source=catalog_url)
-    warnings = list(page.warnings)
-    entries: list[CatalogEntry] = []
-    limited: RateLimited | None = None
-    for model in page.models:
-        if limited is not None and (model.gist_id or model.repo):
-            entries.append(entry_from_wiki(model).with_warnings(f"not read: {limited}"))
-            continue
-        try:
-            entries.extend(_read_model(model, client))
-        except RateLimited as err:
-            limited = err
-            warnings.append(f"GitHub API rate limit exhausted: later gists were not read ({err})")
-            entries.append(entry_from_wiki(model).with_warnings(f"not read: {err}"))
+    if not page.models:
+        # An error page served with 200 must not read as "every model was removed".
+        raise WikiParseError("no model sections: this is not the Model Zoo page", where=catalog_url)
+    reader = _Reader(client)
+    entries = [entry for model in page.models for entry in reader.read(model)]
+    if include_bundled:
+        entries += _bundled_entries(reader, entries)
     client.save_cache()
     return CatalogScan(source=catalog_url, revision=page_revision(markdown),
                        entries=tuple(flag_shared_sha1(entries)), scanned_at=_now(),
-                       warnings=tuple(warnings), requests=dict(client.stats))
+                       warnings=page.warnings + tuple(reader.warnings), requests=dict(client.stats))
+
+
+class _Reader:
+    """Reads models one by one; after the rate limit gives out, keeps their wiki-only view."""
+
+    def __init__(self, client: GitHubClient):
+        self.client = client
+        self.limited: RateLimited | None = None
+        self.warnings: list[str] = []
+
+    def read(self, model: WikiModel) -> list[CatalogEntry]:
+        if model.gist_id is None and model.repo is None:
+            return [entry_from_wiki(model)]
+        if self.limited is None:
+            try:
+                return _read_model(model, self.client)
+            except RateLimited as err:
+                self.limited = err
+                self.warnings.append(f"GitHub API rate limit exhausted: later gists were not read ({err})")
+        return [entry_from_wiki(model).with_warnings(f"not read: {self.limited}")]
+
+    def folders(self, repo: RepoRef) -> tuple[str, ...]:
+        if self.limited is None:
+            try:
+                return self.client.folders(repo)
+            except RateLimited as err:
+                self.limited = err
+                self.warnings.append(f"GitHub API rate limit exhausted: {repo.label} was not listed ({err})")
+            except FetchError as err:
+                self.warnings.append(f"bundled models not listed: {err}")
+        return ()
+
+
+def _bundled_entries(reader: _Reader, wiki_entries: list[CatalogEntry]) -> list[CatalogEntry]:
+    """BVLC/caffe/models/* not already on the page (by folder, or by the gist its readme names)."""
+    known_paths = {e.repo.path for e in wiki_entries if e.repo}
+    known_gists = {e.gist_id for e in wiki_entries if e.gist_id}
+    found = []
+    for folder in reader.folders(BUNDLED_MODELS):
+        repo = RepoRef(BUNDLED_MODELS.owner, BUNDLED_MODELS.repo, f"{BUNDLED_MODELS.path}/{folder}")
+        if repo.path in known_paths:
+            continue
+        model = WikiModel(model_id=repo_model_id(repo.owner, repo.repo, repo.path), name=folder,
+                          section=BUNDLED_SECTION, links=(), repo=repo)
+        entries = reader.read(model)
+        if not any(e.gist_id in known_gists for e in entries if e.gist_id):
+            found.extend(entries)
+    return found
 
 
 def page_revision(markdown: str) -> str:
@@ -188,6 +234,7 @@ def _entry_for(base: CatalogEntry, model: ModelFields, readme: ReadmeFields, ref
         base, model_id=model_id, name=name,
         status=STATUS_OK if model.caffemodel_url else STATUS_INCOMPLETE,
         licence=model.licence or base.licence,
+        gist_id=base.gist_id or model.gist_id,
         caffemodel=model.caffemodel, caffemodel_url=model.caffemodel_url, sha1=model.sha1,
         caffe_commit=model.caffe_commit, deploy=deploy, mean_file=mean,
         labels_file=choose_labels(refs), extra_weights=extra_weights(refs, model.caffemodel),

@@ -40,10 +40,10 @@ def test_scan_json_then_diff_saved_scans(tmp_path: Path, capsys: pytest.CaptureF
         assert main(args) == 1
         assert capsys.readouterr().err.strip().endswith("Model-Zoo.md: not found (HTTP 404)")
     scan = CatalogScan.from_json(latest)
-    assert len(scan.entries) == 70
+    assert len(scan.entries) == 73
     rows = {line.split()[0]: line.split()[1] for line in table.splitlines()[1:] if line.strip()}
     assert rows["gist-c9e99062283c719c03de-age-net"] == "ok"
-    assert "67 models (3 gist unavailable, 2 incomplete metadata, 31 no metadata, 31 ok)" in table
+    assert "70 models (3 gist unavailable, 2 incomplete metadata, 31 no metadata, 34 ok)" in table
     (tmp_path / "new.json").write_text(latest)
     assert main(["catalog", "diff", "2017-09-27", str(tmp_path / "new.json")]) == 0
     assert "gh-coderx7-simpnet" in capsys.readouterr().out

@@ -11,6 +11,7 @@ import pytest
 import requests
 
 from downloads.session import make_session
+from zoo_catalog.errors import WikiParseError
 from zoo_catalog.gists import ETAG_CACHE_FILE
 from zoo_catalog.records import (STATUS_GIST_UNAVAILABLE, STATUS_INCOMPLETE, STATUS_NO_METADATA,
                                  STATUS_NOT_FETCHED, STATUS_OK, CatalogScan, count_by_status)
@@ -18,9 +19,11 @@ from zoo_catalog.scan import scan_catalog
 from zoo_mirror.server import MirrorServer
 
 CARS_URL = "http://mmlab.ie.cuhk.edu.hk/datasets/comp_cars/googlenet_finetune_web_car_iter_10000.caffemodel"
-# The 2019 page: 63 wiki models, age/gender split in two and emotion in five (+1 +4), plus
-# the mirror's two extra gists with real weights.
-EXPECTED_STATUSES = {STATUS_OK: 31, STATUS_NO_METADATA: 34, STATUS_GIST_UNAVAILABLE: 3, STATUS_INCOMPLETE: 2}
+# The 2019 page: 63 wiki models, age/gender split in two and emotion in five (+1 +4), the
+# mirror's two extra gists with real weights, and three BVLC models bundled with Caffe that
+# the page does not link (googlenet is linked; finetune_flickr_style is the linked gist 034c...).
+EXPECTED_STATUSES = {STATUS_OK: 34, STATUS_NO_METADATA: 34, STATUS_GIST_UNAVAILABLE: 3, STATUS_INCOMPLETE: 2}
+BUNDLED = ["bvlc-alexnet", "bvlc-reference-caffenet", "bvlc-reference-rcnn-ilsvrc13"]
 NOT_MIRRORED = {"gist-7ea9f8ac0da259866b854460f4526034", "gist-1bf3aa1e0b8e788d7e1d",
                 "gist-339fd0a938ed026692267a60b44c0c58"}
 
@@ -49,7 +52,8 @@ def full_scan(mirror: MirrorServer) -> CatalogScan:
 
 
 def test_full_scan(mirror: MirrorServer, full_scan: CatalogScan) -> None:
-    assert len(full_scan.entries) == 70
+    assert len(full_scan.entries) == 73
+    assert [e.model_id for e in full_scan.entries[-3:]] == BUNDLED
     assert count_by_status(full_scan.entries) == EXPECTED_STATUSES
     assert {e.model_id for e in full_scan.entries if e.status == STATUS_GIST_UNAVAILABLE} == NOT_MIRRORED
     page = requests.get(mirror.catalog_url, timeout=10).content
@@ -78,6 +82,9 @@ def test_full_scan(mirror: MirrorServer, full_scan: CatalogScan) -> None:
         assert any(w.startswith("sha1 8e89c8fcd46e02780e16c867a5308e7bb7af0803 is also given for " + other)
                    for w in by_id[nin].warnings)
     assert by_id["gh-kaiminghe-deep-residual-networks"].status == STATUS_NO_METADATA
+    alexnet = by_id["bvlc-alexnet"]
+    assert (alexnet.section, alexnet.status, alexnet.sha1) == \
+        ("Berkeley-trained models", STATUS_OK, "9116a64c0fbe4459d18f4bb6b56d647b63920377")
     assert not any(e.synthetic_weights for e in full_scan.entries), "weights=none serves nothing synthetic"
 
 
@@ -132,6 +139,15 @@ def test_truncated_gist_files_come_from_raw_url(full_scan: CatalogScan, tmp_path
 
 def _base(scan: CatalogScan) -> str:
     return scan.source.split("/raw/")[0]
+
+
+def test_error_page_is_not_an_empty_catalog(mirror: MirrorServer) -> None:
+    mirror.set_faults("/raw/wiki/*=html200")
+    try:
+        with pytest.raises(WikiParseError, match="no model sections: this is not the Model Zoo page"):
+            _scan(mirror)
+    finally:
+        mirror.set_faults(None)
 
 
 def test_broken_gists_are_isolated(mirror: MirrorServer) -> None:
