@@ -33,6 +33,8 @@ from storage.records import (
     TRACEBACK_LIMIT,
     ArtifactRecord,
     AttemptResult,
+    KnownArtifact,
+    LastAttempt,
     ModelRecord,
     RunCounts,
     UpsertSummary,
@@ -229,8 +231,10 @@ class Catalog:
     # -- attempts -------------------------------------------------------------------
 
     def queue_attempt(self, model_id: str, run_id: int, input_sha256s: Iterable[str],
-                      converter_version: str, tf_version: str) -> int:
-        """Add a queued attempt; input sha256s are stored sorted (a set, canonical order)."""
+                      converter_version: str, tf_version: str, *,
+                      fingerprint: str | None = None) -> int:
+        """Add a queued attempt; input sha256s are stored sorted (a set, canonical order).
+        `fingerprint` is the catalog entry's identity the planner compares night to night."""
         with write_transaction(self.engine) as conn:
             self._require_model(conn, model_id)
             run_status = conn.execute(select(Run.status).where(Run.id == run_id)).scalar()
@@ -239,6 +243,7 @@ class Catalog:
             return int(conn.execute(insert(Conversion).values(
                 model_id=model_id, run_id=run_id, input_sha256s=sorted(input_sha256s),
                 converter_version=converter_version, tf_version=tf_version, status="queued",
+                catalog_fingerprint=fingerprint,
                 stage_timings={}, outputs=[], layer_type_counts={}, queued_at=utcnow(),
             ).returning(Conversion.id)).scalar_one())
 
@@ -250,6 +255,16 @@ class Catalog:
                 .values(status="running", started_at=utcnow(), host=self.host))
             if result.rowcount == 0:
                 self._raise_attempt_state(conn, attempt_id, "queued")
+
+    def set_attempt_inputs(self, attempt_id: int, input_sha256s: Iterable[str]) -> None:
+        """Record the inputs of an open attempt once they are fetched (stored sorted)."""
+        with write_transaction(self.engine) as conn:
+            result = conn.execute(
+                update(Conversion).where(Conversion.id == attempt_id,
+                                         Conversion.status.in_(OPEN_STATUSES))
+                .values(input_sha256s=sorted(input_sha256s)))
+            if result.rowcount == 0:
+                self._raise_attempt_state(conn, attempt_id, "queued or running")
 
     def finish_attempt(self, attempt_id: int, result: AttemptResult) -> None:
         """Close an open attempt with its outcome (from queued too: a skip never runs)."""
@@ -356,6 +371,45 @@ class Catalog:
                 for model_id, shas, version in conn.execute(q):
                     done.setdefault(model_id, set()).add((tuple(shas), version))
         return done
+
+    def last_attempts(self) -> dict[str, LastAttempt]:
+        """Every model's most recent attempt (max id), in one read."""
+        latest = (select(func.max(Conversion.id).label("id"))
+                  .group_by(Conversion.model_id).subquery())
+        query = select(Conversion.model_id, Conversion.id, Conversion.status,
+                       Conversion.error_category, Conversion.converter_version,
+                       Conversion.catalog_fingerprint, Conversion.input_sha256s
+                       ).join(latest, latest.c.id == Conversion.id)
+        with self.engine.connect() as conn:
+            return {row.model_id: LastAttempt(row.model_id, row.id, row.status,
+                                              row.error_category, row.converter_version,
+                                              row.catalog_fingerprint,
+                                              tuple(row.input_sha256s or ()))
+                    for row in conn.execute(query)}
+
+    def active_model_ids(self) -> set[str]:
+        """Ids of the models not marked removed."""
+        with self.engine.connect() as conn:
+            return set(conn.execute(select(Model.id).where(Model.removed.is_(False))).scalars())
+
+    def known_artifact(self, model_id: str, kind: str, url: str,
+                       sha1: str | None) -> KnownArtifact | None:
+        """Bytes fetched and verified before that this artifact can reuse: by the readme's
+        sha1 when there is one (the same file under any URL, for any model), else by the
+        model's own URL."""
+        query = select(Artifact.sha1, Artifact.sha256, Artifact.size).where(
+            Artifact.status == "ok", Artifact.sha256.is_not(None), Artifact.kind == kind)
+        if sha1:
+            query = query.where(Artifact.sha1 == sha1.lower())
+        else:
+            query = query.where(Artifact.model_id == model_id, Artifact.url == url)
+        with self.engine.connect() as conn:
+            row = conn.execute(query.order_by(Artifact.id.desc()).limit(1)).first()
+        return KnownArtifact(row.sha1, row.sha256, int(row.size or 0)) if row else None
+
+    def set_run_revision(self, run_id: int, revision: str) -> None:
+        with write_transaction(self.engine) as conn:
+            conn.execute(update(Run).where(Run.id == run_id).values(catalog_revision=revision))
 
     def count_rows(self, table: str) -> int:
         """Rows in one catalog table (for summaries and checks)."""

@@ -122,3 +122,25 @@ class RunCounts:
     failed: int = 0
     skipped: int = 0
 
+
+
+@dataclass(frozen=True)
+class LastAttempt:
+    """A model's most recent attempt, as the planner needs it."""
+
+    model_id: str
+    attempt_id: int
+    status: str
+    error_category: str | None
+    converter_version: str
+    fingerprint: str | None
+    input_sha256s: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class KnownArtifact:
+    """Verified bytes already fetched once: reusable without downloading again."""
+
+    sha1: str
+    sha256: str
+    size: int

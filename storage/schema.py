@@ -80,7 +80,8 @@ class Artifact(Base):
     content and status only refreshes `fetched_at`, so the table keeps changes, not nights."""
 
     __tablename__ = "artifact"
-    __table_args__ = (Index("ix_artifact_model_id_kind", "model_id", "kind"),)
+    __table_args__ = (Index("ix_artifact_model_id_kind", "model_id", "kind"),
+                      Index("ix_artifact_sha1", "sha1"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     model_id: Mapped[str] = mapped_column(ForeignKey("model.id"))
@@ -146,6 +147,8 @@ class Conversion(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     duration_s: Mapped[float | None] = mapped_column(Float)
     host: Mapped[str | None] = mapped_column(String(200))
+    # The catalog entry's identity when the attempt was planned (zoo2tf.pipeline.plan).
+    catalog_fingerprint: Mapped[str | None] = mapped_column(String(64))
 
 
 class Validation(Base):

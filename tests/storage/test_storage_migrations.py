@@ -26,7 +26,7 @@ def test_upgrade_from_empty_matches_orm(db_url: str) -> None:
     engine = create_catalog_engine(db_url)
     assert migrate.current_revision(engine) is None
     migrate.upgrade(engine)
-    assert migrate.current_revision(engine) == migrate.head_revision() == "0002"
+    assert migrate.current_revision(engine) == migrate.head_revision() == "0003"
     assert _schema_diff(engine) == []
     views = inspect(engine).get_view_names()
     assert "latest_status" in views
@@ -45,7 +45,7 @@ def test_upgrade_from_previous_revision_keeps_and_backfills_rows(db_url: str) ->
             "n_failed, n_skipped) VALUES (:t, 'h', 1, 'succeeded', 3, 0, 2, 1, 0)"),
             {"t": started})
     migrate.upgrade(engine)
-    assert migrate.current_revision(engine) == "0002"
+    assert migrate.current_revision(engine) == migrate.head_revision()
     assert _schema_diff(engine) == []
     with engine.connect() as conn:
         row = conn.execute(text("SELECT n_new, heartbeat_at FROM run")).one()
@@ -69,4 +69,4 @@ def test_open_is_idempotent_and_keeps_data(db_url: str) -> None:
 def test_migrations_ship_inside_the_package() -> None:
     versions = sorted(p.name for p in (migrate.MIGRATIONS_DIR / "versions").glob("0*.py"))
     assert migrate.MIGRATIONS_DIR.parent == Path(storage.__file__).parent
-    assert versions == ["0001_initial.py", "0002_run_heartbeat.py"]
+    assert versions == ["0001_initial.py", "0002_run_heartbeat.py", "0003_attempt_fingerprint.py"]
