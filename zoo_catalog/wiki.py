@@ -24,6 +24,8 @@ MAX_WIKI_CHARS = 4 * 1024 * 1024
 
 _HEADING = re.compile(r"^ {0,3}(#{1,6})(.*)$")
 _FENCE = re.compile(r"^ {0,3}(```+|~~~+)")
+_PRE_OPEN = re.compile(r"^\s*<pre\b", re.IGNORECASE)
+_PRE_CLOSE = re.compile(r"</pre>", re.IGNORECASE)
 _LIST_ITEM = re.compile(r"^ {0,3}(?:[-*+]|\d{1,3}[.)])[ \t]+")
 _ANCHOR = re.compile(r"<a\s+name=[\"']?([^\"'>\s]+)[\"']?\s*>\s*</a>", re.IGNORECASE)
 _TAG = re.compile(r"<[^<>]{0,200}>")
@@ -161,49 +163,55 @@ def _sentence_around(text: str, index: int) -> str:
 
 
 def _blocks(lines: list[str]) -> list[Block]:
+    """Split a section body into paragraphs, list items and code (fenced, <pre>, indented)."""
     blocks: list[Block] = []
     current: list[str] = []
-    code: list[str] | None = None
-    current_is_code = False
+    mode = "prose"  # prose | indented | fence | pre
 
-    def flush(is_code: bool = False) -> None:
+    def flush() -> None:
         nonlocal current
         text = "\n".join(current)
         if text.strip():
-            blocks.append(Block(text=text, is_code=is_code, links=tuple(extract_links(text))))
+            blocks.append(Block(text=text, is_code=mode != "prose", links=tuple(extract_links(text))))
         current = []
 
     for line in lines:
-        if code is not None:
+        if mode == "fence":
             if _FENCE.match(line):
-                current = code
-                flush(is_code=True)
-                code = None
+                flush()
+                mode = "prose"
             else:
-                code.append(line)
+                current.append(line)
             continue
-        if _FENCE.match(line):
-            flush(current_is_code)
-            code, current_is_code = [], False
+        if mode == "pre":
+            current.append(line)
+            if _PRE_CLOSE.search(line):
+                flush()
+                mode = "prose"
             continue
-        blank = not line.strip()
-        indented = line.startswith(("    ", "\t")) and not blank
-        if blank:
-            flush(current_is_code)
-            current_is_code = False
+        if _FENCE.match(line) or _PRE_OPEN.match(line):
+            flush()
+            mode = "fence" if _FENCE.match(line) else "pre"
+            if mode == "pre":
+                current.append(line)
+                if _PRE_CLOSE.search(line):
+                    flush()
+                    mode = "prose"
             continue
-        if indented and not current:
-            current_is_code = True
-        elif _LIST_ITEM.match(line) or (current_is_code and not indented) \
-                or re.match(r"^\s*<pre>", line, re.IGNORECASE):
-            flush(current_is_code)
-            current_is_code = bool(re.match(r"^\s*<pre>", line, re.IGNORECASE))
+        if not line.strip():
+            flush()
+            mode = "prose"
+            continue
+        indented = line.startswith(("    ", "\t"))
+        if mode == "indented" and not indented:
+            flush()
+            mode = "prose"
+        elif not current and indented:
+            mode = "indented"
+        elif mode == "prose" and _LIST_ITEM.match(line):
+            flush()
         current.append(line)
-    if code is not None:
-        current = code
-        flush(is_code=True)
-    else:
-        flush(current_is_code)
+    flush()
     return blocks
 
 

@@ -84,6 +84,10 @@ def test_2019_models_by_kind(snapshot_dir: Path) -> None:
     assert resnet.repo is not None and resnet.repo.label == "KaimingHe/deep-residual-networks"
     assert "@article{He2015" in resnet.citation
 
+    ranking = by_id["gh-rankingcnn-using-ranking-cnn-for-age-estimation"]
+    assert ranking.citation.startswith("<pre><code>@InProceedings{Chen_2017_CVPR,")
+    assert ranking.citation.endswith("}</code></pre>") and "year = {2017}" in ranking.citation
+
     fcn = by_id["gh-shelhamer-fcn-berkeleyvision-org"]
     assert fcn.licence is not None and fcn.licence.startswith("The models are available under the same license")
 
