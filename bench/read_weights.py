@@ -23,7 +23,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PROTOTXT = ROOT / "zoo_mirror/snapshot/models/community/vgg_ilsvrc_16/VGG_ILSVRC_16_layers_deploy.prototxt"
+PROTOTXT = (ROOT / "zoo_mirror/snapshot/models/community/vgg_ilsvrc_16"
+            / "VGG_ILSVRC_16_layers_deploy.prototxt")
 RESULTS = ROOT / "bench/results/read_weights.json"
 PAGE_FLOATS = 4096 // 4
 
@@ -34,7 +35,8 @@ METHODS = {
     "zero_copy_open": "read_caffemodel: walk the wire format, map the file, no array touched",
     "zero_copy_touch_pages": "read_caffemodel + one float per 4 KiB page of every array",
     "zero_copy_read_all": "read_caffemodel + max() of every array (every byte read)",
-    "naive_protobuf": "caffe_pb2 ParseFromString(file bytes) + np.array(blob.data) + max() per blob",
+    "naive_protobuf": "caffe_pb2 ParseFromString(file bytes), then np.array(blob.data) and "
+                      "max() per blob",
 }
 
 

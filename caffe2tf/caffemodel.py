@@ -19,6 +19,7 @@ Field numbers (from caffe.proto):
 """
 from __future__ import annotations
 
+import math
 import mmap
 import os
 import tempfile
@@ -216,7 +217,7 @@ def _parse_blob(buf, start: int, end: int) -> tuple[np.ndarray, bool]:
         data = np.concatenate(data_chunks)
     else:
         data = np.empty(0, dtype=np.float32)
-    count = int(np.prod(shape, dtype=np.int64))  # an empty shape is a scalar, as in Caffe
+    count = math.prod(shape)  # exact, no int64 wrap-around; () is a scalar, as in Caffe
     if count != data.size:
         raise _Malformed(f"blob has {data.size} values but its shape {shape} holds {count}")
     return data.reshape(shape), has_legacy
@@ -304,8 +305,9 @@ def read_caffemodel(path: str | os.PathLike) -> CaffeModelWeights:
             layers[name] = _LayerRecord(type_name, tuple(blobs), legacy)
             current = None
     except (_Truncated, _Malformed) as exc:
-        kind = "truncated or corrupt file" if isinstance(exc, _Truncated) else "not a valid caffemodel"
-        if current is None and isinstance(exc, _Truncated) and exc.field in _LAYER_SPECS:
+        truncated = isinstance(exc, _Truncated)
+        kind = "truncated or corrupt file" if truncated else "not a valid caffemodel"
+        if current is None and truncated and exc.field in _LAYER_SPECS:
             current = _peek_layer_name(buf, exc.start, end, _LAYER_SPECS[exc.field][0])
         raise ParseError(f"{kind}: {exc}", file=str(path), layer=current) from None
     if not layers:

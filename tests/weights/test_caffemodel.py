@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import gc
+import math
 import mmap
 import struct
 from pathlib import Path
@@ -293,7 +294,8 @@ def test_blob_count_disagreeing_with_shape(tmp_path: Path) -> None:
     blob.data.extend([1, 2, 3, 4, 5])
     path = tmp_path / "count.caffemodel"
     path.write_bytes(net.SerializeToString())
-    with pytest.raises(ParseError, match=r"count.caffemodel: layer 'fc': .*5 values .*\(2, 3\) holds 6"):
+    with pytest.raises(ParseError,
+                       match=r"count.caffemodel: layer 'fc': .*5 values .*\(2, 3\) holds 6"):
         read_caffemodel(path)
 
 
@@ -318,3 +320,26 @@ def test_blobproto_legacy_and_shape_forms(snapshot_dir: Path, tmp_path: Path) ->
     path.write_bytes(b"\x0a\x05LeNet\x12\x03abc")
     with pytest.raises(ParseError, match="mean.binaryproto"):
         read_blobproto(path)
+
+
+@settings(max_examples=150, deadline=None)
+@given(edits=st.lists(st.tuples(st.integers(0, 4999), st.integers(0, 255)), min_size=1,
+                      max_size=8),
+       cut=st.one_of(st.none(), st.integers(1, 5000)))
+def test_corrupted_bytes_never_escape_as_anything_but_parse_error(
+        lenet_path: Path, tmp_path_factory: pytest.TempPathFactory,
+        edits: list[tuple[int, int]], cut: int | None) -> None:
+    """Flipped bytes in the headers of the real LeNet file: a ParseError or a clean read."""
+    raw = bytearray(lenet_path.read_bytes()[:5000])
+    for offset, value in edits:
+        raw[offset] = value
+    path = tmp_path_factory.mktemp("fuzz") / "fuzz.caffemodel"
+    path.write_bytes(bytes(raw[:cut]))
+    try:
+        weights = read_caffemodel(path)
+    except ParseError as err:
+        assert str(path) in str(err)
+        return
+    for name in weights:
+        for blob in weights[name]:
+            assert blob.dtype == np.float32 and blob.size == math.prod(blob.shape)
