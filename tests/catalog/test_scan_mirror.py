@@ -86,6 +86,7 @@ def test_full_scan(mirror: MirrorServer, full_scan: CatalogScan) -> None:
     assert (alexnet.section, alexnet.status, alexnet.sha1) == \
         ("Berkeley-trained models", STATUS_OK, "9116a64c0fbe4459d18f4bb6b56d647b63920377")
     assert not any(e.synthetic_weights for e in full_scan.entries), "weights=none serves nothing synthetic"
+    assert CatalogScan.from_json(full_scan.to_json()) == full_scan
 
 
 def test_etag_cache_is_persisted_and_answers_304(mirror: MirrorServer, full_scan: CatalogScan,
