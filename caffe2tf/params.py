@@ -47,7 +47,7 @@ def expected_param_shapes(layer: Layer, bottom_shapes: list[Shape]) -> list[Shap
         return [shape, shape]
     if kind == "PReLU":
         if p.prelu_param.channel_shared:
-            return [(1,)]
+            return [()]  # Caffe makes a 0-d blob for one shared slope
         return [(bottom_shapes[0][1],)]
     if kind == "Embed":
         ep = p.embed_param

@@ -120,6 +120,10 @@ def _pooling(p, bottoms, n_tops):
     kernel, stride, pad = pool_geometry(pp, h, w)
     if min(kernel) <= 0 or min(stride) <= 0:
         raise ShapeRuleError("pooling kernel and stride must be positive")
+    if pp.global_pooling and (any(pad) or max(stride) > 1):
+        raise ShapeRuleError("global pooling takes no pad and stride 1")
+    if any(pd >= k for pd, k in zip(pad, kernel)):
+        raise ShapeRuleError(f"pooling pad {pad} must be smaller than the kernel {kernel}")
     floor = pp.round_mode == type(pp).FLOOR
     out = []
     for size, k, s, pd in zip((h, w), kernel, stride, pad):

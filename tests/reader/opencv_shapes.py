@@ -29,6 +29,7 @@ def write_shape_only_caffemodel(graph: Graph, path: Path) -> Path:
                 out = layer.param.inner_product_param.num_output
                 transpose = layer.param.inner_product_param.transpose
                 shapes = [(1, out) if transpose else (out, 1)] + shapes[1:]
+            shapes = [s or (1,) for s in shapes]  # OpenCV cannot hold a 0-d blob
             if shapes:
                 yield layer.param.name, layer.type, [np.zeros(s, np.float32) for s in shapes]
 

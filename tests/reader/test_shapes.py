@@ -7,6 +7,7 @@ import pytest
 
 from caffe2tf.errors import GraphError
 from caffe2tf.net import load_net
+from tests.reader.caffe_shapes import caffe_shapes, graph_blob_shapes, graph_param_shapes
 from tests.reader.opencv_shapes import (
     graph_layer_shapes, opencv_layer_shapes, write_shape_only_caffemodel,
 )
@@ -102,13 +103,13 @@ def test_pool_clip_rule_drops_a_window_starting_in_the_padding(size: int, expect
 
 def test_pool_clip_rule_applies_to_an_unpadded_axis_when_the_other_is_padded(tmp_path: Path):
     # Caffe's PoolingLayer::Reshape tests both axes `if (pad_h_ || pad_w_)`.
-    # H: ceil((7 + 2 - 1) / 3) + 1 = 4, (4 - 1) * 3 = 9 >= 7 + 1: dropped -> 3
-    # W: ceil((5 - 1) / 3) + 1 = 3, (3 - 1) * 3 = 6 >= 5 + 0: dropped -> 2 (OpenCV 4.14,
-    # which tests each axis on its own padding only, keeps 3 here)
-    body = _layer("Pooling", POOL.format("pool: MAX kernel_size: 1 stride: 3 pad_h: 1 pad_w: 0"))
-    assert load_net(_net(tmp_path, (1, 1, 7, 5), body)).shapes["y"] == (1, 1, 3, 2)
-    unpadded = _layer("Pooling", POOL.format("pool: MAX kernel_size: 1 stride: 3"))
-    assert load_net(_net(tmp_path, (1, 1, 7, 5), unpadded)).shapes["y"] == (1, 1, 3, 3)
+    # H: ceil((7 + 2 - 2) / 3) + 1 = 4, (4 - 1) * 3 = 9 >= 7 + 1: dropped -> 3
+    # W: ceil((6 - 2) / 3) + 1 = 3, (3 - 1) * 3 = 6 >= 6 + 0: dropped -> 2 (OpenCV 4.14,
+    # which tests each axis against its own padding only, keeps 3)
+    body = CAFFE_ONLY_CASES["pool_clip_both_axes"][1]
+    assert load_net(_net(tmp_path, (1, 1, 7, 6), body)).shapes["y"] == (1, 1, 3, 2)
+    unpadded = _layer("Pooling", POOL.format("pool: MAX kernel_size: 2 stride: 3"))
+    assert load_net(_net(tmp_path, (1, 1, 7, 6), unpadded)).shapes["y"] == (1, 1, 3, 3)
 
 
 @pytest.mark.parametrize("round_mode, expected", [("CEIL", 7), ("FLOOR", 6)])
@@ -173,6 +174,7 @@ def test_deconvolution_dilation(tmp_path: Path):
     (_layer("Concat", bottoms=("x", "z")), "differ"),
     (_layer("Slice", "slice_param { slice_point: 5 }", tops=("a", "b")), "slice points"),
     (_layer("Crop", bottoms=("z", "x")), "exceeds"),
+    (_layer("Pooling", POOL.format("kernel_size: 2 pad: 2")), "smaller than the kernel"),
 ])
 def test_impossible_shapes_are_graph_errors(body: str, message: str, tmp_path: Path):
     extra = 'input: "z"\ninput_shape { dim: 1 dim: 3 dim: 4 dim: 4 }\n'
@@ -180,3 +182,55 @@ def test_impossible_shapes_are_graph_errors(body: str, message: str, tmp_path: P
     with pytest.raises(GraphError) as err:
         load_net(path)
     assert err.value.layer == "l" and str(path) in str(err.value) and message in str(err.value)
+
+
+# Where OpenCV departs from Caffe (or lacks the layer): real Caffe decides.
+CAFFE_ONLY_CASES = {
+    "pool_clip_both_axes": ((1, 1, 7, 6), _layer("Pooling", POOL.format(
+        "pool: MAX kernel_size: 2 stride: 3 pad_h: 1 pad_w: 0"))),
+    "pool_floor": ((1, 1, 14, 14), _layer("Pooling", POOL.format(
+        "kernel_size: 3 stride: 2 round_mode: FLOOR"))),
+    "deconv_dilated": ((1, 4, 5, 5), _layer("Deconvolution", CONV.format(
+        "kernel_size: 3 stride: 3 dilation: 2 group: 2"))),
+    "concat_dim": ((2, 3, 4, 5), _layer("Concat", "concat_param { concat_dim: 2 }", bottoms=("x", "x"))),
+    "slice_dim": ((2, 3, 4, 6), _layer("Slice", "slice_param { slice_dim: 3 }", tops=("a", "b"))),
+    "argmax": ((2, 10), _layer("ArgMax", "argmax_param { out_max_val: true top_k: 3 }")),
+    "argmax_4d": ((2, 3, 4, 5), _layer("ArgMax")),
+    "argmax_axis": ((2, 3, 4, 5), _layer("ArgMax", "argmax_param { axis: 2 top_k: 2 }")),
+    "tile": ((2, 3, 4), _layer("Tile", "tile_param { axis: 1 tiles: 3 }")),
+    "reduction": ((2, 3, 4), _layer("Reduction", "reduction_param { axis: 1 }")),
+    "embed": ((2, 3), _layer("Embed", "embed_param { num_output: 6 input_dim: 10 }")),
+    "bias": ((2, 3, 4, 5), _layer("Bias", "bias_param { axis: 1 num_axes: 2 }")),
+    "threshold": ((2, 3), _layer("Threshold")),
+    "ip_transpose": ((2, 3, 4), _layer("InnerProduct",
+                                       "inner_product_param { num_output: 5 transpose: true }")),
+    "scale_two_bottoms": ((2, 3, 4, 5),
+                          _layer("Pooling", POOL.format("pool: AVE global_pooling: true"),
+                                 tops=("s",), name="p")
+                          + _layer("Reshape", "reshape_param { shape { dim: 0 dim: -1 } }",
+                                   bottoms=("s",), tops=("s2",), name="r")
+                          + _layer("Scale", "scale_param { axis: 0 bias_term: true }",
+                                   bottoms=("x", "s2"))),
+    "conv_3d": ((1, 2, 5, 6, 7), _layer("Convolution", CONV.format(
+        "kernel_size: 3 kernel_size: 1 kernel_size: 2 stride: 2 pad: 1"))),
+    "crop_offsets": ((1, 6, 20, 20), _layer("Convolution", CONV.format("kernel_size: 5"), name="c",
+                                            tops=("r",))
+                     + _layer("Crop", "crop_param { axis: 1 offset: 0 offset: 1 offset: 2 }",
+                              bottoms=("x", "r"))),
+}
+
+
+def test_blob_and_param_shapes_match_real_caffe(caffe_env, tmp_path: Path):
+    cases = {**OPENCV_CASES, **CAFFE_ONLY_CASES}
+    graphs = {}
+    for name, (shape, body) in cases.items():
+        folder = tmp_path / name
+        folder.mkdir()
+        path = _net(folder, shape, body)
+        graphs[path] = (name, load_net(path))
+    reference = caffe_shapes(caffe_env.python, list(graphs), tmp_path)
+    for path, (name, graph) in graphs.items():
+        blobs = {k: tuple(v) for k, v in reference[path.resolve()]["blobs"].items()}
+        assert graph_blob_shapes(graph) == blobs, name
+        params = {k: [tuple(s) for s in v] for k, v in reference[path.resolve()]["params"].items()}
+        assert graph_param_shapes(graph) == params, name

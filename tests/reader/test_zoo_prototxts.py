@@ -11,6 +11,7 @@ from caffe2tf.deploy import deploy_net_parameter
 from caffe2tf.errors import GraphError
 from caffe2tf.net import load_net
 from caffe2tf.prototxt import parse_prototxt
+from tests.reader.caffe_shapes import caffe_shapes, graph_blob_shapes, graph_param_shapes
 from tests.reader.opencv_shapes import (
     graph_layer_shapes, opencv_layer_shapes, write_shape_only_caffemodel,
 )
@@ -132,3 +133,29 @@ def test_shape_only_weights_give_opencv_the_same_shapes_as_full_ones(rel: str, t
     assert small.stat().st_size < full.stat().st_size
     assert (opencv_layer_shapes(SNAPSHOT_DIR / rel, full, inputs)
             == opencv_layer_shapes(SNAPSHOT_DIR / rel, small, inputs))
+
+
+# Deploy nets of every format version and the main families, small enough for Caffe to
+# build (and fill) quickly; the rest are covered by the OpenCV comparison above.
+REAL_CAFFE_NETS = [
+    "prototxts/lenet.prototxt",
+    "prototxts/cifar10_full.prototxt",
+    "models/bvlc/bvlc_googlenet/deploy.prototxt",
+    "models/community/squeezenet/deploy.prototxt",
+    "models/community/resnet/ResNet-50-deploy.prototxt",
+    "models/community/age_gender/deploy_age.prototxt",
+    "models/community/hash-codes/deploy_CIFAR10_48.prototxt",
+    "models/community/facial-landmark/vanilla_deploy.prototxt",
+    "models/community/holistically-nested/deploy.prototxt",
+    "models/community/places205-alexnet/places205CNN_deploy.prototxt",
+]
+
+
+def test_zoo_nets_match_real_caffe(caffe_env, tmp_path: Path):
+    graphs = {SNAPSHOT_DIR / rel: _load(rel) for rel in REAL_CAFFE_NETS}
+    reference = caffe_shapes(caffe_env.python, list(graphs), tmp_path)
+    for path, graph in graphs.items():
+        blobs = {k: tuple(v) for k, v in reference[path.resolve()]["blobs"].items()}
+        assert graph_blob_shapes(graph) == blobs, path
+        params = {k: [tuple(s) for s in v] for k, v in reference[path.resolve()]["params"].items()}
+        assert graph_param_shapes(graph) == params, path

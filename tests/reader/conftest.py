@@ -1,0 +1,2 @@
+"""The real-Caffe venv fixture is shared with the validation tests."""
+from tests.validation.conftest import caffe_env  # noqa: F401
