@@ -32,8 +32,10 @@ import numpy as np
 from caffe2tf.errors import ParseError
 from caffe2tf.upgrade import v0_type_string, v1_type_string
 
-# wire types
+# wire types, and a pseudo one: a run of consecutive fixed32 fields with the same number
 _VARINT, _FIXED64, _LEN, _FIXED32 = 0, 1, 2, 5
+_FIXED32_RUN = 8
+_TAGGED_FLOAT = np.dtype([("key", "u1"), ("value", "<f4")])  # one unpacked float field
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,7 @@ class CaffeModelWeights(Mapping[str, list[np.ndarray]]):
 
     def __init__(self, path: Path, net_name: str, format_version: str,
                  layers: dict[str, _LayerRecord], warnings: list[str],
-                 buffer: mmap.mmap | bytes):
+                 buffer: mmap.mmap):
         self.path = path
         self.net_name = net_name
         self.format_version = format_version  # "V0", "V1" or "V2"
@@ -125,7 +127,11 @@ def _varint(buf, pos: int, end: int) -> tuple[int, int]:
 
 
 def _fields(buf, pos: int, end: int) -> Iterator[tuple[int, int, int, int]]:
-    """(field number, wire type, value or payload start, payload end) for each field."""
+    """(field number, wire type, value or payload start, payload end) for each field.
+
+    Consecutive fixed32 fields with a one-byte key come as one _FIXED32_RUN from the
+    first value to the end of the last: an unpacked float array is read in one step.
+    """
     while pos < end:
         key, pos = _varint(buf, pos, end)
         number, wire = key >> 3, key & 7
@@ -145,10 +151,32 @@ def _fields(buf, pos: int, end: int) -> Iterator[tuple[int, int, int, int]]:
             size = 4 if wire == _FIXED32 else 8
             if pos + size > end:
                 raise _Truncated(f"field {number} runs past the end of its message")
-            yield number, wire, pos, pos + size
-            pos += size
+            if wire == _FIXED32 and key < 0x80:
+                stop = pos + 5 * _fixed32_run(buf, pos, end, key) - 1
+                yield number, _FIXED32_RUN, pos, stop
+                pos = stop
+            else:
+                yield number, wire, pos, pos + size
+                pos += size
         else:
             raise _Malformed(f"field {number} has wire type {wire}, which caffe.proto never uses")
+
+
+def _fixed32_run(buf, pos: int, end: int, key: int) -> int:
+    """How many 5-byte (key, float) records start at pos - 1, looking ahead in growing
+    chunks so that a short run costs little."""
+    count, chunk = 1, 64
+    while True:
+        start = pos - 1 + 5 * count
+        n = min(chunk, (end - start) // 5)
+        if n <= 0:
+            return count
+        keys = np.frombuffer(buf, dtype=np.uint8, count=5 * n, offset=start)[::5]
+        mismatch = np.flatnonzero(keys != key)
+        if mismatch.size:
+            return count + int(mismatch[0])
+        count += n
+        chunk *= 2
 
 
 def _string(buf, start: int, end: int) -> str:
@@ -192,9 +220,10 @@ def _parse_blob(buf, start: int, end: int) -> tuple[np.ndarray, bool]:
             if (b - a) % 4:
                 raise _Malformed(f"packed float data of {b - a} bytes is not a multiple of 4")
             data_chunks.append(np.frombuffer(buf, dtype="<f4", count=(b - a) // 4, offset=a))
-        elif number == 5 and wire == _FIXED32:
-            # very old writers emit unpacked floats: one tagged element each
-            data_chunks.append(np.frombuffer(buf, dtype="<f4", count=1, offset=a).copy())
+        elif number == 5 and wire == _FIXED32_RUN:
+            # very old writers emit unpacked floats, a key before each: a strided copy
+            records = np.frombuffer(buf, dtype=_TAGGED_FLOAT, count=(b - a + 1) // 5, offset=a - 1)
+            data_chunks.append(records["value"].astype(np.float32))
         elif number == 8 and wire == _LEN:
             if (b - a) % 8:
                 raise _Malformed(f"packed double data of {b - a} bytes is not a multiple of 8")

@@ -227,6 +227,18 @@ def test_unpacked_floats_and_legacy_double_data(tmp_path: Path) -> None:
     np.testing.assert_array_equal(second, np.array([0.1, 0.2, 0.3], np.float32).reshape(1, 3, 1, 1))
 
 
+def test_long_unpacked_float_runs_mixed_with_packed_chunks(tmp_path: Path) -> None:
+    values = np.random.default_rng(1).standard_normal(20000).astype(np.float32)
+    unpacked = b"".join(b"\x2d" + struct.pack("<f", v) for v in values[:15000])
+    packed = _blob_field(values[15000:19999].tobytes(), 5)
+    tail = b"\x2d" + values[19999:].tobytes()
+    shape = _blob_field(_blob_field(_varint(4) + _varint(5000), 1), 7)
+    blob = _blob_field(unpacked + shape + packed + tail, 7)
+    path = tmp_path / "runs.caffemodel"
+    path.write_bytes(_v2_net(_blob_field(b"fc", 1) + _blob_field(b"InnerProduct", 2) + blob))
+    np.testing.assert_array_equal(read_caffemodel(path)["fc"][0], values.reshape(4, 5000))
+
+
 def test_double_data_converted_to_float32(tmp_path: Path) -> None:
     net = caffe_pb2.NetParameter(name="d")
     layer = net.layer.add(name="s", type="Scale")
