@@ -6,6 +6,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal, TextIO
 
+import numpy as np
 import pandas as pd
 
 Format = Literal["table", "csv", "json"]
@@ -41,14 +42,28 @@ def jsonable(value: Any) -> Any:
     return value
 
 
+def _iso_times(frame: pd.DataFrame) -> pd.DataFrame:
+    """Time columns as ISO-8601 UTC text (seconds), vectorised: pandas' own per-value
+    date formatting costs more than the query on a 10,000-row catalog."""
+    times = frame.select_dtypes(include=["datetime64[us, UTC]", "datetime64[ns, UTC]"])
+    if times.empty:
+        return frame
+    frame = frame.copy(deep=False)
+    for column in times.columns:
+        values = frame[column].dt.tz_localize(None).to_numpy()
+        text = np.datetime_as_string(values, unit="s", timezone="UTC")
+        frame[column] = pd.Series(text, index=frame.index).where(frame[column].notna(), None)
+    return frame
+
+
 def print_frame(frame: pd.DataFrame, fmt: Format, *, title: str | None = None,
                 table_columns: Sequence[str] | None = None, out: TextIO | None = None) -> None:
     """Print `frame` as a table (only `table_columns`, when given), CSV or JSON."""
     out = out or sys.stdout
     if fmt == "csv":
-        frame.to_csv(out, index=False, date_format="%Y-%m-%dT%H:%M:%S%z")
+        _iso_times(frame).to_csv(out, index=False)
     elif fmt == "json":
-        json.dump(jsonable(frame), out, indent=1)
+        out.write(_iso_times(frame).to_json(orient="records", indent=1))
         out.write("\n")
     else:
         print_table(frame[list(table_columns)] if table_columns else frame, title=title, out=out)

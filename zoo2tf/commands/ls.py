@@ -6,6 +6,8 @@ import sys
 
 from storage.records import ATTEMPT_STATUSES, PENDING
 
+# A terminal table of the whole zoo is unreadable (and rich needs about 0.4 ms per row).
+TABLE_LIMIT = 100
 TABLE_COLUMNS = ("model_id", "section", "status", "error_category", "failed_stage",
                  "converter_version", "finished_at")
 
@@ -24,6 +26,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--removed", action="store_true",
                         help="include models no longer in the zoo")
     parser.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    parser.add_argument("--limit", type=int, metavar="N", default=None,
+                        help=f"print at most N models (default: {TABLE_LIMIT} in a table, "
+                             "all in CSV/JSON; 0: all)")
     add_db_argument(parser)
     parser.set_defaults(func=run)
 
@@ -34,14 +39,22 @@ def run(args: argparse.Namespace) -> int:
     from storage.errors import CatalogError
     from storage.render import print_frame
 
+    limit = (TABLE_LIMIT if args.format == "table" else 0) if args.limit is None else args.limit
+    filters = queries.ModelFilter(search=args.search, section=args.section, status=args.status,
+                                  include_removed=args.removed)
     try:
         with Catalog.open(args.db) as catalog:
-            frame = queries.latest_status(catalog.engine, queries.ModelFilter(
-                search=args.search, section=args.section, status=args.status,
-                include_removed=args.removed))
+            if limit > 0:
+                page = queries.models_page(catalog.engine, filters, page_size=limit)
+                frame, total = page.frame, page.total
+            else:
+                frame = queries.latest_status(catalog.engine, filters)
+                total = len(frame)
     except CatalogError as exc:
         print(f"zoo2tf ls: {exc}", file=sys.stderr)
         return 1
-    title = f"{len(frame)} models" + (f" ({args.status})" if args.status else "")
+    title = f"{total} models" + (f" ({args.status})" if args.status else "")
+    if len(frame) < total:
+        title += f", first {len(frame)} shown (--limit 0 for all)"
     print_frame(frame, args.format, title=title, table_columns=TABLE_COLUMNS)
     return 0
