@@ -183,20 +183,18 @@ def _blocks(lines: list[str]) -> list[Block]:
             else:
                 current.append(line)
             continue
+        if mode != "pre" and _FENCE.match(line):
+            flush()
+            mode = "fence"
+            continue
+        if mode != "pre" and _PRE_OPEN.match(line):
+            flush()
+            mode = "pre"
         if mode == "pre":
             current.append(line)
             if _PRE_CLOSE.search(line):
                 flush()
                 mode = "prose"
-            continue
-        if _FENCE.match(line) or _PRE_OPEN.match(line):
-            flush()
-            mode = "fence" if _FENCE.match(line) else "pre"
-            if mode == "pre":
-                current.append(line)
-                if _PRE_CLOSE.search(line):
-                    flush()
-                    mode = "prose"
             continue
         if not line.strip():
             flush()
