@@ -83,3 +83,9 @@ def populated(request: pytest.FixtureRequest,
     for url in _database(request.param, tmp_path_factory.mktemp("populated")):
         with Catalog.open(url) as catalog:
             yield populate(catalog)
+
+
+@pytest.fixture
+def populated_fresh(catalog: Catalog) -> Catalog:
+    """Like `populated`, but private to one test, which may write to it."""
+    return populate(catalog)

@@ -158,3 +158,26 @@ def test_run_counts_heartbeat_and_validations(catalog: Catalog) -> None:
     assert validations["sample"].tolist() == ["img0.jpg", "img1.jpg", "img2.jpg"]
     assert validations["preprocessing"].iloc[0] == {"resize": [227, 227]}
     assert validations["top5_overlap"].tolist() == [0.8] * 3
+
+
+def test_planner_reads(populated_fresh: Catalog) -> None:
+    catalog = populated_fresh
+    last = catalog.last_attempts()
+    assert set(last) == {"bvlc_alexnet", "vgg16", "fcn8s", "gone_net"}
+    assert (last["bvlc_alexnet"].status, last["vgg16"].error_category) == (
+        "converted", "numeric mismatch")
+    assert catalog.active_model_ids() == {"bvlc_alexnet", "vgg16", "fcn8s", "nin", "pct_net"}
+    url = "https://example.test/alexnet/deploy.prototxt"
+    known = catalog.known_artifact("bvlc_alexnet", "prototxt", url, None)
+    assert known is not None and known.sha256 == "b" * 64 and known.size == 3629
+    assert catalog.known_artifact("bvlc_alexnet", "prototxt", url + "?v2", None) is None
+    run = catalog.start_run()
+    catalog.set_run_revision(run, "wiki@2")
+    assert queries.runs(catalog.engine).iloc[0]["catalog_revision"] == "wiki@2"
+    attempt = catalog.queue_attempt("nin", run, [], "0.1", "2.21.0", fingerprint="f" * 64)
+    catalog.set_attempt_inputs(attempt, ["z", "y"])
+    assert catalog.last_attempts()["nin"].input_sha256s == ("y", "z")
+    assert catalog.last_attempts()["nin"].fingerprint == "f" * 64
+    catalog.finish_attempt(attempt, AttemptResult("skipped"))
+    with pytest.raises(InvalidTransition):
+        catalog.set_attempt_inputs(attempt, ["x"])

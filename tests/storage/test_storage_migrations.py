@@ -7,6 +7,7 @@ from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 
 import storage
@@ -56,6 +57,36 @@ def test_upgrade_from_previous_revision_keeps_and_backfills_rows(db_url: str) ->
     with Catalog.open(db_url) as cat:
         frame = queries.runs(cat.engine)
         assert frame["heartbeat_at"].iloc[0] == datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+
+
+def test_upgrade_from_the_revision_before_head_keeps_attempts(db_url: str) -> None:
+    script = ScriptDirectory(str(migrate.MIGRATIONS_DIR))
+    previous = script.get_revision(migrate.head_revision()).down_revision
+    engine = create_catalog_engine(db_url)
+    migrate.upgrade(engine, previous)
+    assert migrate.current_revision(engine) == previous
+    with engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO model (id, name, section, source_links, synthetic_weights, first_seen, "
+            "last_seen, removed) VALUES ('m1', 'M one', 'S', '[]', false, :t, :t, false)"),
+            {"t": datetime(2026, 1, 1)})
+        conn.execute(text(
+            "INSERT INTO run (started_at, heartbeat_at, host, pid, status, n_new, n_changed, "
+            "n_converted, n_failed, n_skipped) "
+            "VALUES (:t, :t, 'h', 1, 'succeeded', 1, 0, 0, 1, 0)"), {"t": datetime(2026, 1, 1)})
+        conn.execute(text(
+            "INSERT INTO conversion (model_id, run_id, input_sha256s, converter_version, "
+            "tf_version, status, error_category, stage_timings, outputs, layer_type_counts, "
+            "queued_at) VALUES ('m1', 1, '[\"a\"]', '0.1', '2.21.0', 'failed', 'timeout', "
+            "'{}', '[]', '{\"ReLU\": 2}', :t)"), {"t": datetime(2026, 1, 1)})
+    engine.dispose()
+    with Catalog.open(db_url) as cat:
+        assert migrate.current_revision(cat.engine) == migrate.head_revision()
+        assert _schema_diff(cat.engine) == []
+        row = queries.latest_status(cat.engine).iloc[0]
+        assert (row["model_id"], row["status"], row["error_category"]) == (
+            "m1", "failed", "timeout")
+        assert queries.layer_coverage(cat.engine)["layer_type"].tolist() == ["ReLU"]
 
 
 def test_open_is_idempotent_and_keeps_data(db_url: str) -> None:
