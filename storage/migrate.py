@@ -14,6 +14,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, text
 
 from storage.engine import write_transaction
+from storage.errors import CatalogError
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # Any fixed number: it names the PostgreSQL advisory lock that serialises upgrades.
@@ -44,8 +45,14 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     Cheap when already there: only the version table is read.
     """
     target = head_revision() if revision == "head" else revision
-    if current_revision(engine) == target:
+    current = current_revision(engine)
+    if current == target:
         return
+    known = {script.revision for script in ScriptDirectory.from_config(_config()).walk_revisions()}
+    if current is not None and current not in known:
+        raise CatalogError(f"catalog {engine.url.render_as_string(hide_password=True)} is at "
+                           f"schema revision {current}, which this zoo2tf does not know "
+                           f"(newest known: {head_revision()}): upgrade zoo2tf")
     with write_transaction(engine) as conn:
         if conn.dialect.name == "postgresql":
             conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK})

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from pathlib import Path
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -14,6 +15,7 @@ import storage
 from storage import migrate, queries
 from storage.catalog import Catalog
 from storage.engine import create_catalog_engine
+from storage.errors import CatalogError
 from storage.records import RunCounts
 from storage.schema import Base
 
@@ -95,6 +97,14 @@ def test_open_is_idempotent_and_keeps_data(db_url: str) -> None:
     with Catalog.open(db_url) as cat:
         assert cat.count_rows("run") == 1
         cat.finish_run(run_id, RunCounts(), "succeeded")
+
+
+def test_a_newer_schema_than_the_code_knows_is_refused(db_url: str) -> None:
+    with Catalog.open(db_url) as cat:
+        with cat.engine.begin() as conn:
+            conn.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    with pytest.raises(CatalogError, match="schema revision 9999, which this zoo2tf does not"):
+        Catalog.open(db_url)
 
 
 def test_migrations_ship_inside_the_package() -> None:
