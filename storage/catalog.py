@@ -279,7 +279,9 @@ class Catalog:
             if row is None or row.status not in OPEN_STATUSES:
                 self._raise_attempt_state(conn, attempt_id, "queued or running")
             duration = (now - row.started_at).total_seconds() if row.started_at else None
-            conn.execute(update(Conversion).where(Conversion.id == attempt_id).values(
+            # The status guard makes a concurrent close (recover_stale) win or lose cleanly.
+            closed = conn.execute(update(Conversion).where(
+                Conversion.id == attempt_id, Conversion.status.in_(OPEN_STATUSES)).values(
                 status=result.status, failed_stage=result.failed_stage,
                 error_category=result.error_category,
                 message=_bounded_tail(result.message, MESSAGE_LIMIT),
@@ -288,6 +290,8 @@ class Catalog:
                 outputs=[asdict(o) for o in result.outputs],
                 layer_type_counts=dict(result.layer_type_counts),
                 param_count=result.param_count, finished_at=now, duration_s=duration))
+            if closed.rowcount == 0:
+                self._raise_attempt_state(conn, attempt_id, "queued or running")
 
     def record_validations(self, attempt_id: int, records: Iterable[ValidationRecord]) -> None:
         rows = [{**asdict(r), "conversion_id": attempt_id,
@@ -348,9 +352,12 @@ class Catalog:
             for attempt_id, run_id, run_status in open_attempts:
                 message = reasons.get(run_id) or (
                     f"run {run_id} ended ({run_status}) with this attempt still open")
-                conn.execute(update(Conversion).where(Conversion.id == attempt_id).values(
-                    status="failed", error_category=CRASH, message=message, finished_at=now))
-                closed.append(attempt_id)
+                result = conn.execute(update(Conversion).where(
+                    Conversion.id == attempt_id, Conversion.status.in_(OPEN_STATUSES),
+                ).values(status="failed", error_category=CRASH, message=message,
+                         finished_at=now))
+                if result.rowcount:
+                    closed.append(attempt_id)
         return sorted(closed)
 
     def done_inputs(self, model_id: str) -> DoneInputs:
