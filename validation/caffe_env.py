@@ -99,7 +99,10 @@ def ensure_caffe_env(path: Path | None = None, *, python39: Path | None = None) 
 def _run(command: list[str], what: str) -> None:
     # pip must resolve against the venv's own numpy 1 / protobuf 3, not the project's pins.
     clean = {k: v for k, v in os.environ.items() if k not in ("PIP_CONSTRAINT", "PYTHONPATH")}
-    result = subprocess.run(command, capture_output=True, text=True, env=clean)
+    try:
+        result = subprocess.run(command, capture_output=True, text=True, env=clean)
+    except OSError as err:
+        raise CaffeEnvError(f"{what} failed: {command[0]}: {err.strerror}") from None
     if result.returncode != 0:
         lines = [line for line in (result.stderr or result.stdout).splitlines()
                  if line.strip() and not line.startswith("WARNING: Location")]

@@ -82,7 +82,8 @@ class ConvertedModel:
         probe = keras.Model(inputs=model.inputs, outputs=tensors)
         feed = [np.asarray(inputs[i["blob"]], np.float32) for i in self.inputs]
         feed = [_to_signature(v, i["layout"]) for v, i in zip(feed, self.inputs)]
-        values = iter(probe(feed, training=False))
+        computed = probe(feed, training=False)
+        values = iter(computed if isinstance(computed, (list, tuple)) else [computed])
         result: LayerOutputs = {}
         for layer, count in owners:
             name = text_format.Parse(layer.param_text, caffe_pb2.LayerParameter()).name or layer.name

@@ -37,7 +37,12 @@ def _lrn_k(layer: Layer) -> bool:
 
 
 def _mvn_eps(layer: Layer) -> bool:
-    return layer.param.mvn_param.normalize_variance
+    # The two formulas differ by about eps / std: invisible at the default eps (1e-9).
+    p = layer.param.mvn_param
+    return p.normalize_variance and p.eps >= MVN_EPS_VISIBLE
+
+
+MVN_EPS_VISIBLE = 1e-6
 
 
 def _ip_transpose(layer: Layer) -> bool:

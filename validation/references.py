@@ -112,32 +112,28 @@ class OpenCVReference:
         net.setPreferableTarget(cv2.dnn.DNN_TARGET_CPU)
         return net
 
-    def _forward(self, net, inputs: Mapping[str, np.ndarray], pins: list[str]) -> list[np.ndarray]:
+    def _forward(self, net, inputs: Mapping[str, np.ndarray], layers: list[str]) -> list[list[np.ndarray]]:
+        """Every output of each named layer (forwardAndRetrieve: forward() gives only the first)."""
         import cv2
 
         for name, value in inputs.items():
             net.setInput(np.ascontiguousarray(value, np.float32), self._graph.blob_names.get(name, name))
         try:
-            return [np.array(a) for a in net.forward(pins)]
+            return [[np.array(a) for a in outs] for outs in net.forwardAndRetrieve(layers)]
         except cv2.error as err:
             raise _opencv_unavailable(err) from None
 
     def outputs(self, inputs: Mapping[str, np.ndarray], blobs: Sequence[str]) -> dict[str, np.ndarray]:
         producers = _producers(self._graph)
-        pins = [_pin(*producers[b]) for b in blobs]
-        return dict(zip(blobs, self._forward(self._net, inputs, pins)))
+        layers = list(dict.fromkeys(producers[b][0] for b in blobs))
+        values = dict(zip(layers, self._forward(self._net, inputs, layers)))
+        return {b: values[producers[b][0]][producers[b][1]] for b in blobs}
 
     def layer_outputs(self, inputs: Mapping[str, np.ndarray]) -> LayerOutputs:
         # A fresh net: OpenCV fuses layers (conv+BN+ReLU...) at its first forward, and a net
         # already set up for the final outputs returns fused values for intermediate layers.
-        layers = [layer for layer in self._graph.layers if layer.name in self._known]
-        pins = [_pin(layer.name, i) for layer in layers for i in range(len(layer.tops))]
-        values = iter(self._forward(self._load(), inputs, pins))
-        return {layer.name: tuple(next(values) for _ in layer.tops) for layer in layers}
-
-
-def _pin(layer: str, index: int) -> str:
-    return layer if index == 0 else f"{layer}.{index}"
+        layers = [layer.name for layer in self._graph.layers if layer.name in self._known]
+        return {name: tuple(values) for name, values in zip(layers, self._forward(self._load(), inputs, layers))}
 
 
 _CV_CREATE = re.compile(r'Can\'t create layer "([^"]+)" of type "([^"]+)"')
