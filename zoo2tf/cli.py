@@ -27,6 +27,7 @@ COMMANDS: tuple[str, ...] = (
     "predict",
     "download",
     "store_sweep",
+    "dashboard",
 )
 
 
