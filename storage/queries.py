@@ -7,13 +7,25 @@ SQLAlchemy expressions: user input only ever reaches the database as bound param
 from __future__ import annotations
 
 import re
-from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import pandas as pd
-from sqlalchemy import Engine, Select, String, and_, func, or_, select, true, type_coerce
+from sqlalchemy import (
+    Engine,
+    Integer,
+    Select,
+    String,
+    and_,
+    case,
+    cast,
+    func,
+    or_,
+    select,
+    true,
+    type_coerce,
+)
 
 from storage.errors import InvalidValue, UnknownRecord
 from storage.records import ATTEMPT_STATUSES, PENDING
@@ -209,26 +221,20 @@ def failures(engine: Engine, by: Literal["category", "stage"] = "category",
 def layer_coverage(engine: Engine) -> pd.DataFrame:
     """Per Caffe layer type over the latest attempts: models using it, how many of
     those converted / failed, and layer instances in all."""
-    stmt = _latest_select(engine, ModelFilter(), lambda latest: (
-        _status(latest).label("status"), latest.c.layer_type_counts))
-    models: dict[str, int] = defaultdict(int)
-    converted: dict[str, int] = defaultdict(int)
-    failed: dict[str, int] = defaultdict(int)
-    layers: dict[str, int] = defaultdict(int)
-    with engine.connect() as conn:
-        for status, counts in conn.execute(stmt):
-            for layer_type, count in (counts or {}).items():
-                models[layer_type] += 1
-                layers[layer_type] += int(count)
-                converted[layer_type] += status == "converted"
-                failed[layer_type] += status == "failed"
-    frame = pd.DataFrame({
-        "layer_type": list(models),
-        "models": list(models.values()),
-        "converted": [converted[t] for t in models],
-        "failed": [failed[t] for t in models],
-        "layers": [layers[t] for t in models],
-    }, columns=["layer_type", "models", "converted", "failed", "layers"])
+    # Both backends expand a JSON object into (key, value) rows in SQL; PostgreSQL's
+    # text variant gives values that cast to integers like SQLite's.
+    expand = "json_each_text" if engine.dialect.name == "postgresql" else "json_each"
+    latest, onclause = _latest_attempt(engine)
+    entries = getattr(func, expand)(latest.c.layer_type_counts).table_valued("key", "value")
+    status = _status(latest)
+    stmt = (select(
+        entries.c.key.label("layer_type"), func.count().label("models"),
+        func.sum(case((status == "converted", 1), else_=0)).label("converted"),
+        func.sum(case((status == "failed", 1), else_=0)).label("failed"),
+        func.sum(cast(entries.c.value, Integer)).label("layers"),
+    ).select_from(Model).join(latest, onclause).join(entries, true())
+        .where(Model.removed.is_(False)).group_by(entries.c.key))
+    frame = _frame(engine, stmt)
     return frame.sort_values(["models", "layer_type"], ascending=[False, True],
                              ignore_index=True)
 
