@@ -28,11 +28,15 @@ COMMANDS: tuple[str, ...] = (
     "download",
     "store_sweep",
     "dashboard",
+    "run",
+    "serve",
 )
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="zoo2tf", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="zoo2tf", description="zoo2tf: the Caffe Model Zoo, converted nightly into verified "
+                                   "TensorFlow models.")
     parser.add_argument("--version", action="version", version=f"zoo2tf {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMANDS:

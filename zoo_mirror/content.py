@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -19,6 +20,7 @@ from zoo_mirror.weights import WeightSource, WeightStore
 
 MIRROR_DIR = Path(__file__).resolve().parent
 GISTS_JSON = MIRROR_DIR / "gists.json"
+MEAN_FILE_URL = re.compile(r"^\s*mean_file(?:_proto)?\s*:\s*(https?://\S+)", re.MULTILINE)
 LATEST = "latest"
 LATEST_DATE = "2019-04-25"
 EXTRAS_HEADING = "### Offline mirror extras"
@@ -118,12 +120,17 @@ class MirrorContent:
         data = folder.files[name].read_bytes()
         if name != folder.readme or not folder.weights:
             return data
+        text = data.decode("utf-8")
         served = {}
         for url in folder.weights:
             found = store.resolve(url)
             sha1 = found.sha1 if found is not None and found.synthetic else None
             served[url] = ServedWeight(mirror_file_url(base_url, url), sha1)
-        return rewrite_readme(data.decode("utf-8"), served).encode("utf-8")
+        # Mean files named by URL move onto the mirror too (where they answer 404, as the
+        # dead originals do): a replica must never send the pipeline to the real internet.
+        for url in MEAN_FILE_URL.findall(text):
+            served.setdefault(url, ServedWeight(mirror_file_url(base_url, url)))
+        return rewrite_readme(text, served).encode("utf-8")
 
     def synthetic_weights(self, folder: Folder, store: WeightStore) -> bool:
         return any((f := store.resolve(u)) is not None and f.synthetic for u in folder.weights)

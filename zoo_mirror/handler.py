@@ -44,6 +44,9 @@ class Site(Protocol):
 
 class MirrorHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and small bodies go out in several writes; with Nagle's algorithm each
+    # keep-alive request then waits for the client's delayed ACK (about 40 ms).
+    disable_nagle_algorithm = True
 
     def version_string(self) -> str:
         return "zoo2tf-mirror"

@@ -1,0 +1,121 @@
+"""The isolated half of a model's night: convert, then validate. Runs inside a
+zoo2tf.isolation worker process (it imports TensorFlow and OpenCV), and returns plain
+JSON so that a crash of this process can never corrupt the caller's state.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+# A test hook: ZOO2TF_TEST_FAULTS="model-a=segv,model-b=hang" makes those models' jobs
+# crash or hang, so that the isolation and recovery paths are exercised end to end.
+TEST_FAULTS_ENV = "ZOO2TF_TEST_FAULTS"
+
+PASSING_VALIDATIONS = ("passed", "known_reference_defect", "reference_unavailable")
+
+
+def _test_fault(model_id: str) -> None:
+    for rule in filter(None, os.environ.get(TEST_FAULTS_ENV, "").split(",")):
+        target, _, fault = rule.partition("=")
+        if target != model_id:
+            continue
+        if fault == "segv":
+            os.kill(os.getpid(), signal.SIGSEGV)
+        elif fault == "hang":
+            time.sleep(10**6)
+        elif fault == "oom":
+            hoard = []
+            while True:
+                hoard.append(bytearray(256 << 20))
+
+
+def _sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _outputs(outdir: Path) -> list[dict[str, str]]:
+    files = [("saved_model", outdir / "saved_model" / "saved_model.pb"),
+             ("keras", outdir / "model.keras"), ("conversion_report", outdir / "conversion.json"),
+             ("validation_report", outdir / "validation.json")]
+    return [{"kind": kind, "path": str(path), "sha256": _sha256_file(path)}
+            for kind, path in files if path.is_file()]
+
+
+def _failure(stage: str, err: BaseException) -> dict[str, Any]:
+    return {"ok": False, "stage": stage,
+            "category": getattr(err, "category", None) or "crash",
+            "message": str(err) or type(err).__name__,
+            "traceback": traceback.format_exc()[-4000:]}
+
+
+def _stage_of(err: BaseException) -> str:
+    from caffe2tf.errors import GraphError, ParseError, WeightMismatch
+
+    return "parse" if isinstance(err, (ParseError, GraphError, WeightMismatch)) else "convert"
+
+
+def preflight(model_id: str, prototxt: str) -> dict[str, Any]:
+    """Read the network definition and check every layer type is convertible, before
+    anyone downloads weights for a model that cannot be converted."""
+    from caffe2tf.convert import check_supported
+    from caffe2tf.errors import Caffe2TFError
+    from caffe2tf.net import load_net
+
+    try:
+        graph = load_net(prototxt)
+        check_supported(graph)
+    except Caffe2TFError as err:
+        failure = _failure("parse" if _stage_of(err) == "parse" else "convert", err)
+        failure["problems"] = err.problems()
+        return failure
+    except Exception as err:
+        return _failure("parse", err)
+    return {"ok": True, "warnings": list(graph.warnings)}
+
+
+def convert_and_validate(model_id: str, prototxt: str, caffemodel: str | None, outdir: str,
+                         reference: str = "opencv") -> dict[str, Any]:
+    """Convert one model into `outdir` and validate it; a JSON-ready outcome either way."""
+    from caffe2tf.convert import convert
+    from caffe2tf.errors import Caffe2TFError
+    from validation.validate import validate_model
+
+    _test_fault(model_id)
+    timings: dict[str, float] = {}
+    out = Path(outdir)
+    start = time.perf_counter()
+    try:
+        result = convert(prototxt, caffemodel, out)
+    except Caffe2TFError as err:
+        failure = _failure(_stage_of(err), err)
+        failure["problems"] = err.problems()
+        return failure
+    except Exception as err:  # a converter bug is this model's failure, not the night's
+        return _failure("convert", err)
+    timings["convert"] = round(time.perf_counter() - start, 3)
+    conversion = {"layer_type_counts": dict(result.layer_types),
+                  "param_count": int(result.param_count), "warnings": list(result.warnings),
+                  "timings": dict(result.timings)}
+    start = time.perf_counter()
+    try:
+        report = validate_model(prototxt, caffemodel, out, reference=reference)
+    except Exception as err:
+        failure = _failure("validate", err)
+        failure.update(conversion=conversion, timings=timings, outputs=_outputs(out))
+        return failure
+    timings["validate"] = round(time.perf_counter() - start, 3)
+    return {"ok": report.status in PASSING_VALIDATIONS, "stage": None if report.status in
+            PASSING_VALIDATIONS else "validate",
+            "category": None if report.status in PASSING_VALIDATIONS else "numeric mismatch",
+            "message": report.reason, "validation_status": report.status,
+            "validation_rows": report.rows(), "conversion": conversion, "timings": timings,
+            "outputs": _outputs(out)}
