@@ -54,25 +54,40 @@ def caffe_forward(prototxt: Path, caffemodel: Path | None, inputs: Mapping[str, 
                   blobs: Sequence[str] | None = None, per_layer: bool = False,
                   env: CaffeEnv | None = None, timeout: float = 600) -> CaffeForward:
     """Forward `inputs` through real Caffe; blobs=None returns the net's outputs."""
+    return caffe_forward_many(prototxt, caffemodel, [inputs], blobs=blobs, per_layer=per_layer,
+                              env=env, timeout=timeout)[0]
+
+
+def caffe_forward_many(prototxt: Path, caffemodel: Path | None,
+                       input_sets: Sequence[Mapping[str, np.ndarray]], *,
+                       blobs: Sequence[str] | None = None, per_layer: bool = False,
+                       env: CaffeEnv | None = None, timeout: float = 600) -> list[CaffeForward]:
+    """One forward pass per input set, in one subprocess that loads the net once."""
     with tempfile.TemporaryDirectory(prefix="zoo2tf-caffe-") as tmp:
         work = Path(tmp)
-        np.savez(work / "inputs.npz", **{k: np.asarray(v, np.float32) for k, v in inputs.items()})
+        ins = [work / f"inputs_{i}.npz" for i in range(len(input_sets))]
+        outs = [work / f"outputs_{i}.npz" for i in range(len(input_sets))]
+        for path, inputs in zip(ins, input_sets):
+            np.savez(path, **{k: np.asarray(v, np.float32) for k, v in inputs.items()})
         request = {
             "mode": "forward", "prototxt": str(Path(prototxt).resolve()),
             "caffemodel": str(Path(caffemodel).resolve()) if caffemodel else None,
-            "inputs": str(work / "inputs.npz"), "blobs": list(blobs) if blobs else "net_outputs",
-            "per_layer": per_layer, "outputs": str(work / "outputs.npz"),
+            "inputs": [str(p) for p in ins], "outputs": [str(p) for p in outs],
+            "blobs": list(blobs) if blobs else "net_outputs", "per_layer": per_layer,
         }
         response = _call(request, work, env, timeout)
-        with np.load(work / "outputs.npz") as data:
-            arrays = {key: np.array(data[key]) for key in data.files}
-    layers = tuple(
-        LayerOutput(name=item["name"], type=item["type"], bottoms=tuple(item["bottoms"]),
-                    tops=tuple(item["tops"]), outputs=tuple(arrays[k] for k in item["keys"]))
-        for item in response["layers"])
-    return CaffeForward(blobs={name: arrays["blob:" + name] for name in response["blobs"]},
-                        layers=layers, net_inputs=tuple(response["net_inputs"]),
-                        net_outputs=tuple(response["net_outputs"]))
+        results = []
+        for path, layer_items in zip(outs, response["layers"]):
+            with np.load(path) as data:
+                arrays = {key: np.array(data[key]) for key in data.files}
+            layers = tuple(
+                LayerOutput(name=item["name"], type=item["type"], bottoms=tuple(item["bottoms"]),
+                            tops=tuple(item["tops"]), outputs=tuple(arrays[k] for k in item["keys"]))
+                for item in layer_items)
+            results.append(CaffeForward(
+                blobs={name: arrays["blob:" + name] for name in response["blobs"]}, layers=layers,
+                net_inputs=tuple(response["net_inputs"]), net_outputs=tuple(response["net_outputs"])))
+    return results
 
 
 def caffe_fill_weights(prototxt: Path, caffemodel_out: Path, *, seed: int = 0,

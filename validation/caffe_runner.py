@@ -3,10 +3,11 @@
 Usage: python caffe_runner.py REQUEST.json
 
 The request is a JSON object with "mode":
-- "forward": {"prototxt", "caffemodel" (or null), "inputs" (.npz: input blob -> array),
-  "blobs" (list of blob names, or "net_outputs"), "per_layer" (bool), "outputs" (.npz to write),
-  "response" (.json to write)}. With per_layer the output of every layer is captured right
-  after that layer runs (so in-place layers do not overwrite earlier values); the response lists
+- "forward": {"prototxt", "caffemodel" (or null), "inputs" (list of .npz: input blob -> array,
+  one per forward pass), "outputs" (list of .npz to write, one per input), "blobs" (list of blob
+  names, or "net_outputs"), "per_layer" (bool), "response" (.json to write)}. The net is loaded
+  once for all passes. With per_layer the output of every layer is captured right after that
+  layer runs (so in-place layers do not overwrite earlier values); the response lists, per pass,
   each layer's name, type and the npz keys of its tops.
 - "fill": {"prototxt", "seed", "overrides" (.npz "layer/index" -> array, or null),
   "caffemodel" (path to write), "response"}: builds the net with Caffe's own fillers under the
@@ -43,12 +44,22 @@ def _set_inputs(net, inputs):
 
 def forward(request):
     net = _load_net(request["prototxt"], request.get("caffemodel"))
-    with np.load(request["inputs"]) as data:
-        inputs = {name: np.asarray(data[name], dtype=np.float32) for name in data.files}
+    wanted = request.get("blobs") or "net_outputs"
+    names = list(net.outputs) if wanted == "net_outputs" else list(wanted)
+    runs = []
+    for inputs_path, outputs_path in zip(request["inputs"], request["outputs"]):
+        with np.load(inputs_path) as data:
+            inputs = {name: np.asarray(data[name], dtype=np.float32) for name in data.files}
+        runs.append(_forward_one(net, inputs, names, bool(request.get("per_layer")), outputs_path))
+    return {"net_inputs": list(net.inputs), "net_outputs": list(net.outputs), "blobs": names,
+            "layers": runs}
+
+
+def _forward_one(net, inputs, names, per_layer, outputs_path):
     _set_inputs(net, inputs)
     arrays = {}
     layers = []
-    if request.get("per_layer"):
+    if per_layer:
         for index, name in enumerate(net._layer_names):
             net._forward(index, index)
             tops = [net._blob_names[i] for i in net._top_ids(index)]
@@ -62,13 +73,10 @@ def forward(request):
                            "tops": tops, "keys": keys})
     else:
         net.forward()
-    wanted = request.get("blobs") or "net_outputs"
-    names = list(net.outputs) if wanted == "net_outputs" else list(wanted)
     for name in names:
         arrays["blob:" + name] = net.blobs[name].data.copy()
-    np.savez(request["outputs"], **arrays)
-    return {"net_inputs": list(net.inputs), "net_outputs": list(net.outputs),
-            "blobs": names, "layers": layers}
+    np.savez(outputs_path, **arrays)
+    return layers
 
 
 def fill(request):

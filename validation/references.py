@@ -36,6 +36,10 @@ class Reference(Protocol):
     def outputs(self, inputs: Mapping[str, np.ndarray], blobs: Sequence[str]) -> dict[str, np.ndarray]:
         """Final values of the Caffe blobs `blobs`."""
 
+    def outputs_many(self, input_sets: Sequence[Mapping[str, np.ndarray]],
+                     blobs: Sequence[str]) -> list[dict[str, np.ndarray]]:
+        """outputs() for several input sets (real Caffe loads the net once for all of them)."""
+
     def layer_outputs(self, inputs: Mapping[str, np.ndarray]) -> LayerOutputs:
         """Every layer's outputs, as produced by that layer."""
 
@@ -129,6 +133,10 @@ class OpenCVReference:
         values = dict(zip(layers, self._forward(self._net, inputs, layers)))
         return {b: values[producers[b][0]][producers[b][1]] for b in blobs}
 
+    def outputs_many(self, input_sets: Sequence[Mapping[str, np.ndarray]],
+                     blobs: Sequence[str]) -> list[dict[str, np.ndarray]]:
+        return [self.outputs(inputs, blobs) for inputs in input_sets]
+
     def layer_outputs(self, inputs: Mapping[str, np.ndarray]) -> LayerOutputs:
         # A fresh net: OpenCV fuses layers (conv+BN+ReLU...) at its first forward, and a net
         # already set up for the final outputs returns fused values for intermediate layers.
@@ -169,21 +177,25 @@ class CaffeReference:
         self._tmp = tempfile.TemporaryDirectory(prefix="zoo2tf-caffe-ref-")
         self._files = reference_net_files(graph, caffemodel, Path(self._tmp.name), outputs)
 
-    def _run(self, inputs, **kwargs):
-        from validation.caffe_reference import CaffeRunError, caffe_forward
+    def _run(self, input_sets, **kwargs):
+        from validation.caffe_reference import CaffeRunError, caffe_forward_many
 
-        named = {self._graph.blob_names.get(k, k): v for k, v in inputs.items()}
+        named = [{self._graph.blob_names.get(k, k): v for k, v in inputs.items()} for inputs in input_sets]
         try:
-            return caffe_forward(self._files.prototxt, self._files.caffemodel, named,
-                                 env=self._env, **kwargs)
+            return caffe_forward_many(self._files.prototxt, self._files.caffemodel, named,
+                                      env=self._env, **kwargs)
         except CaffeRunError as err:
             raise ReferenceUnavailable(str(err), layer_type=err.unknown_layer_type) from None
 
     def outputs(self, inputs: Mapping[str, np.ndarray], blobs: Sequence[str]) -> dict[str, np.ndarray]:
-        return dict(self._run(inputs, blobs=list(blobs)).blobs)
+        return self.outputs_many([inputs], blobs)[0]
+
+    def outputs_many(self, input_sets: Sequence[Mapping[str, np.ndarray]],
+                     blobs: Sequence[str]) -> list[dict[str, np.ndarray]]:
+        return [dict(run.blobs) for run in self._run(input_sets, blobs=list(blobs))]
 
     def layer_outputs(self, inputs: Mapping[str, np.ndarray]) -> LayerOutputs:
-        return {item.name: item.outputs for item in self._run(inputs, per_layer=True).layers}
+        return {item.name: item.outputs for item in self._run([inputs], per_layer=True)[0].layers}
 
 
 def open_reference(kind: str, graph: Graph, caffemodel: Path | None,
