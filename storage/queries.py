@@ -171,7 +171,9 @@ def _latest_select(engine: Engine, filters: ModelFilter,
 
 def latest_status(engine: Engine, filters: ModelFilter = ModelFilter()) -> pd.DataFrame:
     """One row per model with its latest attempt's outcome ("pending": none yet)."""
-    return _frame(engine, _latest_select(engine, filters, order_by="name"))
+    # Sorting here rather than in SQL spares SQLite a row lookup per model in name order.
+    frame = _frame(engine, _latest_select(engine, filters))
+    return frame.sort_values(["name", "model_id"], ignore_index=True)
 
 
 def models_page(engine: Engine, filters: ModelFilter = ModelFilter(), page: int = 1,

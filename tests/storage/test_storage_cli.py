@@ -1,6 +1,8 @@
 """`zoo2tf ls`, `show` and `failures` through the real CLI entry point."""
 from __future__ import annotations
 
+import csv
+import io
 import json
 
 import pytest
@@ -19,9 +21,10 @@ def test_ls_table_csv_json_and_status_filter(url: str, capsys: pytest.CaptureFix
     table = capsys.readouterr().out
     assert "5 models" in table and "bvlc_alexnet" in table and "gone_net" not in table
     assert main(["ls", "--db", url, "--format", "csv", "--status", "failed"]) == 0
-    lines = capsys.readouterr().out.splitlines()
-    assert lines[0].startswith("model_id,name,section,status")
-    assert [line.split(",")[0] for line in lines[1:]] == ["fcn8s", "vgg16"]
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert [(r["model_id"], r["status"], r["failed_stage"]) for r in rows] == [
+        ("fcn8s", "failed", "convert"), ("vgg16", "failed", "validate")]
+    assert rows[0]["finished_at"].endswith("Z") and rows[0]["synthetic_weights"] == "false"
     assert main(["ls", "--db", url, "--format", "json", "--removed", "--section", "Misc"]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert {r["model_id"]: r["status"] for r in rows} == {"gone_net": "converted",
