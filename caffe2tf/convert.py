@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from caffe2tf.emit import SUPPORTED_TYPES, build_model
+from caffe2tf.emit import SUPPORTED_TYPES, build_model, unsupported_layers
 from caffe2tf.emit.model import BuiltModel
 from caffe2tf.emit.saved_model import SignatureTensor, export_saved_model, signature_tensors
 from caffe2tf.errors import UnsupportedLayers, WeightMismatch
@@ -40,11 +40,8 @@ class ConversionResult:
 
 
 def check_supported(graph: Graph) -> None:
-    """Raise UnsupportedLayers listing every layer type of the net no converter handles."""
-    unsupported: dict[str, list[str]] = {}
-    for layer in graph.layers:
-        if layer.type not in SUPPORTED_TYPES:
-            unsupported.setdefault(layer.type, []).append(layer.name)
+    """Raise UnsupportedLayers listing every layer type of the net that cannot be emitted."""
+    unsupported = unsupported_layers(graph)
     if unsupported:
         raise UnsupportedLayers(unsupported, file=graph.source)
 
@@ -56,7 +53,8 @@ def convert(prototxt: str | os.PathLike, caffemodel: str | os.PathLike | None = 
             jit_compile: bool = False) -> ConversionResult:
     """Convert one net. Raises the caffe2tf errors (ParseError, GraphError, WeightMismatch,
     UnsupportedLayers), each naming the file and layer."""
-    from caffe2tf.net import attach_weights, load_net
+    from caffe2tf.attach import attach_weights
+    from caffe2tf.net import load_net
 
     timings: dict[str, float] = {}
     start = clock = time.perf_counter()
@@ -76,6 +74,9 @@ def convert(prototxt: str | os.PathLike, caffemodel: str | os.PathLike | None = 
         raise WeightMismatch(f"no caffemodel given, but {len(learners)} layers have "
                              f"parameters: {', '.join(learners[:5])}", file=str(prototxt))
     built = build_model(graph, io_layout=io_layout, outputs=outputs)
+    param_count = graph.param_count()
+    for layer in graph.layers:
+        layer.blobs = []  # the model holds its own copies: let the caffemodel's mapping go
     lap("build")
     out = Path(outdir)
     out.mkdir(parents=True, exist_ok=True)
@@ -90,7 +91,7 @@ def convert(prototxt: str | os.PathLike, caffemodel: str | os.PathLike | None = 
         outdir=out, saved_model=saved, keras_model=keras_path, report=out / "conversion.json",
         io_layout=io_layout, inputs=tuple(ins), outputs=tuple(outs), timings=timings,
         warnings=tuple(graph.warnings), layer_types=dict(Counter(l.type for l in graph.layers)),
-        param_count=graph.param_count())
+        param_count=param_count)
     _write_report(result, graph, built, prototxt, caffemodel)
     return result
 

@@ -10,12 +10,13 @@ import numpy as np
 from google.protobuf import text_format
 
 from caffe2tf.emit.keras_layers import CaffeLayer, Relayout
-from caffe2tf.emit.passes import drop_identities, fold_batch_norm
+from caffe2tf.emit.passes import IDENTITY_TYPES, drop_identities, fold_batch_norm
 from caffe2tf.emit.registry import REGISTRY, Op
 from caffe2tf.errors import GraphError, UnsupportedLayers
 from caffe2tf.ir import Graph, Layer
 
 IO_LAYOUTS = ("nhwc", "nchw")
+PASS_THROUGH = ("Input",) + IDENTITY_TYPES  # emit nothing
 
 
 @dataclass(frozen=True)
@@ -112,7 +113,9 @@ def build_model(graph: Graph, *, io_layout: str = "nhwc",
     if fold:
         layers, notes = fold_batch_norm(layers, graph.shapes, targets)
 
-    _check_supported(graph, layers)
+    unsupported = unsupported_layers(graph, layers)
+    if unsupported:
+        raise UnsupportedLayers(unsupported, file=graph.source)
 
     used: set[str] = set()
     tensors: dict[str, tuple[object, bool]] = {}
@@ -165,25 +168,30 @@ def build_model(graph: Graph, *, io_layout: str = "nhwc",
         model_outputs[name] = out
     model = keras.Model(inputs={n: t for n, (_, t) in model_inputs.items()},
                         outputs=model_outputs, name=_keras_name(graph.name or "net", set()))
-    dropped = [layer.name for layer in graph.layers if layer.type in ("Dropout", "Split")]
+    dropped = [layer.name for layer in graph.layers if layer.type in IDENTITY_TYPES]
     return BuiltModel(model, {n: b for n, (b, _) in model_inputs.items()}, requested,
                       io_layout, records, notes, dropped)
 
 
-def _check_supported(graph: Graph, layers: list[Layer]) -> None:
-    """Raise UnsupportedLayers naming every type (or parameter variant) that cannot be emitted."""
-    unsupported: dict[str, list[str]] = {}
-    for layer in layers:
-        if layer.type == "Input":
+def unsupported_layers(graph: Graph, layers: list[Layer] | None = None) -> dict[str, list[str]]:
+    """Type (with the reason when only some parameters are the problem) -> layer names,
+    for every layer (of `layers`, default the whole net) that cannot be emitted."""
+    found: dict[str, list[str]] = {}
+    for layer in graph.layers if layers is None else layers:
+        if layer.type in PASS_THROUGH:
             continue
         conv = REGISTRY.get(layer.type)
-        reason = None if conv is None else _check_reason(graph, layer, conv)
+        fork = graph.foreign_fields.get(layer.param.name or layer.name)
         if conv is None:
-            unsupported.setdefault(layer.type, []).append(layer.name)
-        elif reason:
-            unsupported.setdefault(f"{layer.type} ({reason})", []).append(layer.name)
-    if unsupported:
-        raise UnsupportedLayers(unsupported, file=graph.source)
+            key = layer.type
+        elif fork:
+            key = f"{layer.type} (fork fields {', '.join(sorted(fork))})"
+        else:
+            reason = _check_reason(graph, layer, conv)
+            key = f"{layer.type} ({reason})" if reason else None
+        if key:
+            found.setdefault(key, []).append(layer.name)
+    return found
 
 
 def _check_reason(graph: Graph, layer: Layer, conv) -> str | None:
