@@ -62,3 +62,12 @@ def test_unknown_layer_type_is_reported_by_name(caffe_env, tmp_path):
     with pytest.raises(CaffeRunError) as caught:
         caffe_forward(prototxt, None, {"data": np.zeros((1, 1, 2, 2), np.float32)}, env=caffe_env)
     assert caught.value.unknown_layer_type == "NotACaffeLayer"
+
+
+def test_cli_caffe_env_reports_the_interpreter(caffe_env, tmp_path, capsys):
+    from zoo2tf.cli import main
+
+    assert main(["caffe-env", "--path", str(caffe_env.path)]) == 0
+    assert str(caffe_env.python) in capsys.readouterr().out
+    assert main(["caffe-env", "--path", str(tmp_path / "e"), "--python39", str(tmp_path / "none")]) == 1
+    assert capsys.readouterr().err.startswith("zoo2tf caffe-env: creating venv")
