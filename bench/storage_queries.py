@@ -2,7 +2,8 @@
 
 Seeds 10,000 models and 100,000 conversion attempts (plus runs, artifacts and
 validations for a share of them) with a fast bulk insert, then times each query
-several times in a warm process and reports the median and the minimum. `zoo2tf ls` is
+several times in a warm process and reports the median and the minimum wall time, and
+the median CPU time of this process (other load on a shared machine inflates wall time). `zoo2tf ls` is
 timed as the command runs in-process (`zoo2tf.cli.main`: catalog open, query,
 formatting as table, CSV or JSON into a buffer), without interpreter start-up.
 Runs on a fresh SQLite file, and also on PostgreSQL when a URL is given.
@@ -169,13 +170,17 @@ def measure(calls: dict[str, Callable[[], Any]], repeat: int) -> dict[str, dict[
     timings = {}
     for name, call in calls.items():
         call()  # warm caches and SQLAlchemy's statement cache
-        runs = []
+        runs, cpu = [], []
         for _ in range(repeat):
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.process_time()
             call()
             runs.append((time.perf_counter() - start) * 1000)
+            cpu.append((time.process_time() - start_cpu) * 1000)
+        # CPU time of this process is what other load on the machine does not inflate
+        # (it leaves out the PostgreSQL server's own work).
         timings[name] = {"median_ms": round(statistics.median(runs), 1),
-                         "min_ms": round(min(runs), 1)}
+                         "min_ms": round(min(runs), 1),
+                         "median_cpu_ms": round(statistics.median(cpu), 1)}
     return timings
 
 
@@ -216,6 +221,7 @@ def main(argv: list[str] | None = None) -> int:
         "machine": f"{platform.machine()}, {platform.python_version()}, "
                    f"{os.cpu_count()} cores", "backends": {},
     }
+    results["load_average_before"] = [round(x, 2) for x in os.getloadavg()]
     with tempfile.TemporaryDirectory(prefix="zoo2tf-bench-") as folder:
         results["backends"]["sqlite"] = bench_backend(
             f"sqlite:///{Path(folder) / 'catalog.sqlite'}", args.repeat)
@@ -225,15 +231,19 @@ def main(argv: list[str] | None = None) -> int:
             results["backends"]["postgresql"] = bench_backend(url, args.repeat)
         finally:
             drop()
+    results["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=1) + "\n")
     backends = list(results["backends"])
-    print(f"{'median (min) ms':<44}" + "".join(f"{b:>20}" for b in backends))
+    print(f"{'median (min) [cpu] ms':<44}" + "".join(f"{b:>28}" for b in backends))
     for group in ("queries", "planner"):
         for name in results["backends"]["sqlite"][group]:
             cells = (results["backends"][b][group][name] for b in backends)
             print(f"{name:<44}" + "".join(
-                f"{c['median_ms']:>11.1f} ({c['min_ms']:>6.1f})" for c in cells))
+                f"{c['median_ms']:>11.1f} ({c['min_ms']:>6.1f}) [{c['median_cpu_ms']:>6.1f}]"
+                for c in cells))
+    print(f"load average before / after: {results['load_average_before']} / "
+          f"{results['load_average_after']}")
     for b in backends:
         r = results["backends"][b]
         print(f"{b}: seeded in {r['seed_s']} s; every query's median under "
