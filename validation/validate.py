@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -31,14 +31,16 @@ def validate_model(prototxt: str | Path, caffemodel: str | Path | None, converte
                    reference: str = "opencv", samples: Sequence[Sample] | None = None,
                    preprocessing: InputPreprocessing | None = None,
                    thresholds: Thresholds = Thresholds(), diagnose: bool = True,
-                   write: bool = True) -> ValidationReport:
+                   write: bool = True,
+                   input_shapes: Mapping[str, tuple[int, ...]] | None = None) -> ValidationReport:
     """Compare the converted model in `converted_dir` with `reference` on sample inputs.
 
+    `input_shapes` is what the conversion was given for nets whose data layers do not say.
     Writes validation.json beside the converted model unless write=False.
     """
     from caffe2tf.net import load_net
 
-    graph = load_net(prototxt)
+    graph = load_net(prototxt, input_shapes=input_shapes)
     preprocessing = preprocessing or preprocessing_for(graph)
     samples = list(samples) if samples is not None else choose_samples(graph, preprocessing)
     converted = ConvertedModel(Path(converted_dir))
