@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import altair as alt
 import pandas as pd
 import streamlit as st
 
@@ -61,17 +62,15 @@ cols[2].metric("Layers", sum(layers.values()) if layers else "-")
 cols[3].metric("Weights", "synthetic" if model["synthetic_weights"] else "published")
 
 st.subheader("Catalog entry")
-facts = {
-    "wiki section": model["section"] or "-",
-    "licence": model["licence"] or "not stated",
-    "gist": f"{model['gist_id']} (revision {model['gist_revision'] or '?'})"
-    if model["gist_id"] else "-",
-    "first seen": f"{model['first_seen']:%Y-%m-%d %H:%M} UTC",
-    "last seen": f"{model['last_seen']:%Y-%m-%d %H:%M} UTC",
-}
-st.table(pd.DataFrame({"": list(facts.values())}, index=list(facts)))
-if model["source_links"]:
-    st.markdown("**Links**\n\n" + "\n".join(f"- <{link}>" for link in model["source_links"]))
+gist = (f"`{model['gist_id']}` (revision `{model['gist_revision'] or '?'}`)"
+        if model["gist_id"] else "none")
+st.markdown("\n".join([
+    f"- **wiki section**: {model['section'] or 'none'}",
+    f"- **licence**: {model['licence'] or 'not stated'}",
+    f"- **gist**: {gist}",
+    f"- **seen**: {model['first_seen']:%Y-%m-%d} to {model['last_seen']:%Y-%m-%d}",
+    *(f"- **link**: <{link}>" for link in model["source_links"]),
+]))
 
 st.subheader("Artifacts")
 if detail.artifacts.empty:
@@ -84,8 +83,9 @@ else:
 if layers:
     st.subheader("Layer types")
     histogram = pd.DataFrame({"layer type": list(layers), "layers": list(layers.values())})
-    st.bar_chart(histogram, x="layer type", y="layers", horizontal=True,
-                 height=max(160, 28 * len(layers)))
+    st.altair_chart(alt.Chart(histogram).mark_bar().encode(
+        x="layers:Q", y=alt.Y("layer type:N", sort="-x"), tooltip=["layer type", "layers"],
+    ).properties(height=24 * len(layers) + 40))
 
 st.subheader("Attempts")
 if attempts.empty:

@@ -10,7 +10,7 @@ from dashboard.ui import model_href, require_catalog
 from storage.queries import ORDERS, ModelFilter
 
 ANY = "any"
-PAGE_SIZES = (25, 50, 100, 200)
+PAGE_SIZES = (10, 25, 50, 100, 200)
 SYNTHETIC = {ANY: None, "real weights": False, "synthetic weights": True}
 COLUMNS = ("open", "name", "model_id", "section", "status", "error_category", "failed_stage",
            "duration_s", "finished_at", "licence", "synthetic_weights")
@@ -29,7 +29,7 @@ row2 = st.columns([2, 2, 2, 1, 1])
 synthetic = row2[0].selectbox("Weights", tuple(SYNTHETIC), key="synthetic")
 licence = row2[1].selectbox("Licence", (ANY, *choices["licence"]), key="licence")
 order_by = row2[2].selectbox("Sort by", ORDERS, key="order_by")
-page_size = row2[3].selectbox("Per page", PAGE_SIZES, index=1, key="page_size")
+page_size = row2[3].selectbox("Per page", PAGE_SIZES, index=2, key="page_size")
 
 filters = ModelFilter(
     search=search.strip() or None,

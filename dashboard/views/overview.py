@@ -9,6 +9,9 @@ import streamlit as st
 from dashboard import data
 from dashboard.ui import percent, require_catalog
 
+STATUS_COLOURS = {"converted": "#2e9e5b", "failed": "#d64545", "skipped": "#9aa0a6",
+                  "pending": "#e0a526", "queued": "#c9a0dc", "running": "#4f8ad6"}
+
 url = require_catalog()
 totals = data.totals(url)
 statuses = data.status_counts(url)
@@ -24,9 +27,9 @@ st.caption(f"{models} models in the catalog, {totals['runs']} nightly runs, "
 cols = st.columns(5)
 cols[0].metric("Models", models)
 cols[1].metric("Converted", converted, f"{percent(converted, models)} of the zoo",
-               delta_color="off")
+               delta_color="off", delta_arrow="off")
 cols[2].metric("Validated", validated, f"{percent(validated, models)} of the zoo",
-               delta_color="off", help="latest attempt compared with the reference runtime "
+               delta_color="off", delta_arrow="off", help="latest attempt compared with the reference runtime "
                "and every sample within tolerance")
 cols[3].metric("Failed", by_status.get("failed", 0))
 cols[4].metric("Pending", by_status.get("pending", 0) + by_status.get("queued", 0)
@@ -35,7 +38,11 @@ cols[4].metric("Pending", by_status.get("pending", 0) + by_status.get("queued", 
 left, right = st.columns(2)
 with left:
     st.subheader("Models by status")
-    st.bar_chart(statuses, x="status", y="models", horizontal=True, height=260)
+    st.altair_chart(alt.Chart(statuses).mark_bar().encode(
+        x=alt.X("models:Q"), y=alt.Y("status:N", sort="-x", title=None),
+        color=alt.Color("status:N", legend=None, scale=alt.Scale(
+            domain=list(STATUS_COLOURS), range=list(STATUS_COLOURS.values()))),
+        tooltip=["status", "models"]).properties(height=260))
 with right:
     st.subheader("Trend across nightly runs")
     trend = data.runs(url, 60).sort_values("run_id")
@@ -47,8 +54,10 @@ with right:
                           var_name="outcome", value_name="models")
         long["outcome"] = long["outcome"].str.removeprefix("n_")
         st.altair_chart(alt.Chart(long).mark_line(point=True).encode(
-            x=alt.X("started_at:T", title="run started"), y=alt.Y("models:Q"),
-            color="outcome:N", tooltip=["run_id", "outcome", "models"]).properties(height=260))
+            x=alt.X("run_id:O", title="run"), y=alt.Y("models:Q"),
+            color=alt.Color("outcome:N", scale=alt.Scale(
+                domain=list(STATUS_COLOURS)[:3], range=list(STATUS_COLOURS.values())[:3])),
+            tooltip=["run_id", "started_at", "outcome", "models"]).properties(height=260))
 
 st.subheader("Failures")
 failure_cols = st.columns(2)
@@ -59,7 +68,10 @@ for column, by in zip(failure_cols, ("category", "stage")):
         if frame.empty:
             st.write("No failing models.")
             continue
-        st.bar_chart(frame, x=by, y="models", horizontal=True, height=220)
+        st.altair_chart(alt.Chart(frame).mark_bar(color=STATUS_COLOURS["failed"]).encode(
+            x="models:Q", y=alt.Y(f"{by}:N", sort="-x", title=None,
+                                  axis=alt.Axis(labelOverlap=False)),
+            tooltip=[by, "models"]).properties(height=32 * len(frame) + 60))
         shown = frame.assign(share=(frame["share"] * 100).round(1).astype(str) + "%")
         st.table(shown.set_index(by))
 
@@ -67,15 +79,20 @@ left, right = st.columns(2)
 with left:
     st.subheader("Conversion time")
     times = data.conversion_times(url)
-    if times.empty or times["duration_s"].isna().all():
-        st.write("No converted model has a recorded duration yet.")
+    stages = times.filter(like="stage_")
+    # The stages the pipeline timed; the attempt's wall time where none were recorded.
+    seconds = stages.sum(axis=1, min_count=1).fillna(times["duration_s"]).dropna()
+    if seconds.empty:
+        st.write("No converted model has recorded timings yet.")
     else:
-        st.altair_chart(alt.Chart(times.dropna(subset=["duration_s"])).mark_bar().encode(
-            x=alt.X("duration_s:Q", bin=alt.Bin(maxbins=40), title="seconds per model"),
+        st.altair_chart(alt.Chart(pd.DataFrame({"seconds": seconds})).mark_bar().encode(
+            x=alt.X("seconds:Q", bin=alt.Bin(maxbins=40), title="seconds per model"),
             y=alt.Y("count()", title="models")).properties(height=240))
-        st.caption(f"median {times['duration_s'].median():.1f} s, "
-                   f"slowest {times['duration_s'].max():.1f} s "
-                   f"({times.loc[times['duration_s'].idxmax(), 'model_id']})")
+        slowest = times.loc[seconds.idxmax(), "model_id"]
+        st.caption(f"median {seconds.median():.1f} s, slowest {seconds.max():.1f} s "
+                   f"({slowest}); stage medians: " + ", ".join(
+                       f"{name.removeprefix('stage_')} {value:.1f} s"
+                       for name, value in stages.median().dropna().items()))
 with right:
     st.subheader("Validation error")
     if validation.empty:
