@@ -15,8 +15,8 @@ def _geometry(op: Op):
 
 
 def _check_conv(op: Op) -> str | None:
-    if op.param.convolution_param.axis % 4 != 1 or any(len(s) != 4 for s in op.in_shapes):
-        return "only 2-D convolution of 4-D blobs over axis 1"
+    if op.param.convolution_param.axis % 4 != 1:
+        return "channel axis other than 1"
     return None
 
 

@@ -195,7 +195,11 @@ def unsupported_layers(graph: Graph, layers: list[Layer] | None = None) -> dict[
 
 
 def _check_reason(graph: Graph, layer: Layer, conv) -> str | None:
-    if conv.check is None or any(b not in graph.shapes for b in layer.bottoms + layer.tops):
+    if any(b not in graph.shapes for b in layer.bottoms + layer.tops):
+        return None
+    if conv.layout == "nhwc" and any(len(graph.shapes[b]) != 4 for b in layer.bottoms):
+        return "needs 4-D bottoms"
+    if conv.check is None:
         return None
     op = Op(layer.name, layer.type, layer.param, tuple(graph.shapes[b] for b in layer.bottoms),
             tuple(graph.shapes[t] for t in layer.tops), conv.layout == "nhwc")

@@ -29,8 +29,6 @@ def _ave_divisor(size: int, out: int, k: int, s: int, p: int) -> np.ndarray:
 
 def _check_pooling(op: Op) -> str | None:
     pp = op.param.pooling_param
-    if len(op.in_shapes[0]) != 4:
-        return "Pooling needs a 4-D bottom"
     if pp.pool not in (type(pp).MAX, type(pp).AVE):
         return "STOCHASTIC pooling"
     return None
@@ -68,11 +66,7 @@ def pooling(op: Op, inputs):
 
 
 def _check_lrn(op: Op) -> str | None:
-    if len(op.in_shapes[0]) != 4:
-        return "LRN needs a 4-D bottom"
-    if op.param.lrn_param.local_size % 2 == 0:
-        return "even local_size"
-    return None
+    return "even local_size" if op.param.lrn_param.local_size % 2 == 0 else None
 
 
 @converter("LRN", layout="nhwc", check=_check_lrn, tf_ops=("LRN|AvgPool", "Pow", "Mul"))

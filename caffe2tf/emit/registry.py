@@ -2,7 +2,7 @@
 
 A converter is registered with `@converter("Type", layout=..., weights=...)`:
 - `layout` says how 4-D tensors must be ordered when the function is called:
-  "nhwc" (spatial ops: convolution, pooling, LRN), "caffe" (ops defined on Caffe's
+  "nhwc" (spatial ops on 4-D bottoms only: convolution, pooling, LRN), "caffe" (ops defined on Caffe's
   NCHW memory order: Flatten, Reshape, InnerProduct, ArgMax) or "any" (the function
   maps Caffe axes through `Op.axis` and works in either order).
 - `weights(op, blobs)` turns the layer's Caffe blobs into the arrays the function

@@ -155,6 +155,23 @@ def test_every_unsupported_type_is_listed(tmp_path: Path) -> None:
     assert {"Convolution", "Pooling", "Dropout", "Split", "Input", "ArgMax"} <= SUPPORTED_TYPES
 
 
+def test_unsupported_parameters_are_named(tmp_path: Path) -> None:
+    prototxt = tmp_path / "odd.prototxt"
+    prototxt.write_text("""
+        input: "data" input_shape { dim: 1 dim: 4 dim: 8 dim: 8 }
+        layer { name: "sp" type: "Pooling" bottom: "data" top: "sp"
+                pooling_param { pool: STOCHASTIC kernel_size: 2 stride: 2 } }
+        layer { name: "lrn" type: "LRN" bottom: "sp" top: "lrn" lrn_param { local_size: 4 } }
+        layer { name: "conv" type: "Convolution" bottom: "lrn" top: "conv"
+                convolution_param { num_output: 2 kernel_size: 1 axis: 0 } }
+    """)
+    with pytest.raises(UnsupportedLayers) as raised:
+        convert(prototxt, None, tmp_path / "out")
+    assert raised.value.types == {"Convolution (channel axis other than 1)": ["conv"],
+                                  "LRN (even local_size)": ["lrn"],
+                                  "Pooling (STOCHASTIC pooling)": ["sp"]}
+
+
 def test_cli_convert(awkward, tmp_path: Path, capsys) -> None:
     prototxt, caffemodel = awkward
     out = tmp_path / "cli"

@@ -7,7 +7,6 @@ and Caffe's outputs. Pass: max|tf - caffe| <= 1e-4 * max(1, max|caffe|), both I/
 """
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
@@ -17,12 +16,11 @@ import pytest
 from caffe2tf.net import load_net
 from caffe2tf.synth import write_synthetic_caffemodel
 from emit.harness import converted_forward, within_tolerance
+from validation.goldens import load_zoo_golden, weights_digest
 
 GOLDENS = Path(__file__).resolve().parent.parent / "goldens"
 LAYER_CASES = json.loads((GOLDENS / "layers" / "cases.json").read_text())
 ZOO_CASES = sorted(p.parent.name for p in (GOLDENS / "zoo").glob("*/golden.json"))
-# full-size nets whose synthetic weights take long to write: the bench converts them
-ZOO_SLOW = {"vgg_cnn_m", "vgg_cnn_m_1024", "vgg_cnn_m_2048", "vgg_cnn_m_128", "vgg_cnn_s"}
 
 
 def _assert_match(name: str, graph, inputs: dict[str, np.ndarray],
@@ -48,25 +46,16 @@ def test_layer_golden(case: str) -> None:
     _assert_match(case, graph, inputs, expected)
 
 
-def _zoo_params():
-    return [pytest.param(name, marks=pytest.mark.slow) if name in ZOO_SLOW else name
-            for name in ZOO_CASES]
-
-
-@pytest.mark.parametrize("model", _zoo_params())
+@pytest.mark.parametrize("model", ZOO_CASES)
 def test_zoo_golden(model: str, snapshot_dir: Path, tmp_path: Path) -> None:
-    folder = GOLDENS / "zoo" / model
-    meta = json.loads((folder / "golden.json").read_text())
-    prototxt = snapshot_dir / meta["prototxt"]
-    caffemodel = write_synthetic_caffemodel(prototxt, tmp_path / "w.caffemodel", seed=meta["seed"])
-    digest = hashlib.sha256(caffemodel.read_bytes()).hexdigest()
-    if digest != meta["caffemodel_sha256"]:
-        pytest.skip(f"stale golden: caffe2tf.synth now writes other weights for {model} "
-                    "(sha256 differs); regenerate with scripts/make_goldens.py --zoo")
-    shape = tuple(meta["input_shape"])
-    graph = load_net(prototxt, caffemodel, input_shapes={meta["input_blob"]: shape})
-    raw = np.load(folder / "input.npy")
-    assert meta["input_transform"] == "float32(input) / 64 - 2"
-    inputs = {meta["input_blob"]: raw.astype(np.float32) / 64 - 2}
-    expected = {blob: np.load(folder / f"output_{blob}.npy") for blob in meta["outputs"]}
+    golden = load_zoo_golden(model)
+    prototxt = snapshot_dir / golden.prototxt
+    caffemodel = write_synthetic_caffemodel(prototxt, tmp_path / "w.caffemodel", seed=golden.seed)
+    if weights_digest(caffemodel) != golden.weights_sha256:
+        pytest.skip(f"stale golden: caffe2tf.synth now writes other weights for {model}; "
+                    "regenerate with scripts/make_goldens.py --zoo")
+    inputs = {golden.input_blob: golden.input()}
+    graph = load_net(prototxt, caffemodel,
+                     input_shapes={golden.input_blob: inputs[golden.input_blob].shape})
+    expected = {blob: golden.output(blob) for blob in golden.outputs}
     _assert_match(model, graph, inputs, expected, layouts=("nhwc",))
