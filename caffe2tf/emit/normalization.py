@@ -37,6 +37,14 @@ def _span(op: Op, param) -> tuple[int, int]:
     return axis, (rank - axis if param.num_axes == -1 else param.num_axes)
 
 
+def _second_bottom(op: Op, param, other):
+    """The second bottom shaped to broadcast (a full-rank one arrives in the op's layout)."""
+    rank = len(op.in_shapes[0])
+    if len(op.in_shapes[1]) == rank:
+        return other
+    return spanning_tensor(other, _span(op, param)[0], rank, op.nhwc)
+
+
 def _prepare_span(param_name: str):
     def prepare(op: Op, blobs: list[np.ndarray]) -> list[np.ndarray]:
         axis, count = _span(op, getattr(op.param, param_name))
@@ -49,10 +57,8 @@ def _prepare_span(param_name: str):
 @converter("Scale", weights=_prepare_span("scale_param"), tf_ops=("Mul", "AddV2"))
 def scale(op: Op, inputs):
     x = inputs[0]
-    rank = len(op.in_shapes[0])
     if len(inputs) > 1:
-        axis, _ = _span(op, op.param.scale_param)
-        y = x * spanning_tensor(inputs[1], axis, rank, op.nhwc)
+        y = x * _second_bottom(op, op.param.scale_param, inputs[1])
         bias = op.weights[0] if op.weights else None
     else:
         y = x * op.weights[0]
@@ -64,8 +70,7 @@ def scale(op: Op, inputs):
 def bias(op: Op, inputs):
     x = inputs[0]
     if len(inputs) > 1:
-        axis, _ = _span(op, op.param.bias_param)
-        return [x + spanning_tensor(inputs[1], axis, len(op.in_shapes[0]), op.nhwc)]
+        return [x + _second_bottom(op, op.param.bias_param, inputs[1])]
     return [x + op.weights[0]]
 
 

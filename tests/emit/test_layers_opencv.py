@@ -112,6 +112,8 @@ CASES = [
                                           "scale_param { axis: 1 num_axes: 2 bias_term: true }")),
     Case("scale_two_bottom", {"data": (2, 3, 4, 5), "s": (2, 3)},
          _layer("out", "Scale", "scale_param { axis: 0 }", bottoms=("data", "s"))),
+    Case("scale_two_bottom_full_rank", {"data": (2, 3, 4, 5), "s": (2, 3, 4, 5)},
+         _layer("out", "Scale", "scale_param { axis: 0 }", bottoms=("data", "s"))),
     Case("bias_two_bottom", {"data": (2, 3, 4, 5), "b": (3,)},
          _layer("out", "Bias", "bias_param { axis: 1 }", bottoms=("data", "b"))),
     Case("bias_learned", T, _layer("out", "Bias")),

@@ -33,6 +33,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="comma-separated blobs to output (default: the net's outputs)")
     parser.add_argument("--input-shape", type=_input_shape, action="append", default=[],
                         metavar="NAME=D0,D1,...", help="override an input blob's shape (repeatable)")
+    parser.add_argument("--jit-compile", action="store_true",
+                        help="compile the SavedModel's serving function with XLA (faster on "
+                             "large nets; compiles on first call per batch size)")
     parser.set_defaults(func=run)
 
 
@@ -44,7 +47,8 @@ def run(args: argparse.Namespace) -> int:
     outputs = [b for b in args.outputs.split(",") if b] if args.outputs else None
     try:
         result = convert(args.prototxt, args.caffemodel, args.outdir, io_layout=args.io_layout,
-                         outputs=outputs, input_shapes=dict(args.input_shape) or None)
+                         outputs=outputs, input_shapes=dict(args.input_shape) or None,
+                         jit_compile=args.jit_compile)
     except Caffe2TFError as err:
         for line in err.problems():
             print(f"zoo2tf convert: {line}", file=sys.stderr)
