@@ -9,9 +9,12 @@ import importlib
 import json
 import os
 import sys
+import threading
+import time
 import traceback
 
 TRACEBACK_LIMIT = 4000
+PARENT_POLL_S = 0.5
 
 
 def _serve(protocol: int) -> None:
@@ -39,7 +42,19 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view):]
 
 
+def _exit_with_parent(parent: int) -> None:
+    """A worker whose parent died (SIGKILL of the whole run) must not go on writing
+    outputs that the next run's worker may be writing too."""
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_POLL_S)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
 def main() -> None:
+    _exit_with_parent(os.getppid())
     protocol = os.dup(1)
     os.dup2(2, 1)
     sys.stdout = sys.stderr

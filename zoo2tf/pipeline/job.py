@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import signal
 import time
 import traceback
@@ -50,9 +51,40 @@ def _outputs(outdir: Path) -> list[dict[str, str]]:
             for kind, path in files if path.is_file()]
 
 
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _sweep_partials(final: Path) -> None:
+    """Remove half-built folders of `final` left by workers that no longer exist (and
+    this process's own, from an earlier call)."""
+    for stale in final.parent.glob(f"{final.name}.partial-*"):
+        pid = stale.name.rsplit("-", 1)[-1]
+        if not pid.isdigit() or int(pid) == os.getpid() or not _pid_alive(int(pid)):
+            shutil.rmtree(stale, ignore_errors=True)
+
+
+def _publish(built: Path, final: Path) -> None:
+    """Replace `final` with the completed folder `built` (a rename, never a copy)."""
+    if final.exists():
+        shutil.rmtree(final)
+    os.replace(built, final)
+
+
+# The category of an error that carries none of its own (a converter or runtime bug).
+UNCATEGORIZED = {"parse": "parse error", "convert": "convert error",
+                 "validate": "runtime error"}
+
+
 def _failure(stage: str, err: BaseException) -> dict[str, Any]:
     return {"ok": False, "stage": stage,
-            "category": getattr(err, "category", None) or "crash",
+            "category": getattr(err, "category", None) or UNCATEGORIZED[stage],
             "message": str(err) or type(err).__name__,
             "traceback": traceback.format_exc()[-4000:]}
 
@@ -91,31 +123,39 @@ def convert_and_validate(model_id: str, prototxt: str, caffemodel: str | None, o
 
     _test_fault(model_id)
     timings: dict[str, float] = {}
-    out = Path(outdir)
+    final = Path(outdir)
+    # Build beside the final folder and rename it into place when complete, so that a
+    # killed run never leaves a converted model that looks whole.
+    _sweep_partials(final)
+    partial = final.with_name(f"{final.name}.partial-{os.getpid()}")
     start = time.perf_counter()
     try:
-        result = convert(prototxt, caffemodel, out)
+        result = convert(prototxt, caffemodel, partial)
     except Caffe2TFError as err:
         failure = _failure(_stage_of(err), err)
         failure["problems"] = err.problems()
         return failure
     except Exception as err:  # a converter bug is this model's failure, not the night's
         return _failure("convert", err)
+    finally:
+        if not (partial / "conversion.json").is_file():
+            shutil.rmtree(partial, ignore_errors=True)
+    _publish(partial, final)
     timings["convert"] = round(time.perf_counter() - start, 3)
     conversion = {"layer_type_counts": dict(result.layer_types),
                   "param_count": int(result.param_count), "warnings": list(result.warnings),
                   "timings": dict(result.timings)}
     start = time.perf_counter()
     try:
-        report = validate_model(prototxt, caffemodel, out, reference=reference)
+        report = validate_model(prototxt, caffemodel, final, reference=reference)
     except Exception as err:
         failure = _failure("validate", err)
-        failure.update(conversion=conversion, timings=timings, outputs=_outputs(out))
+        failure.update(conversion=conversion, timings=timings, outputs=_outputs(final))
         return failure
     timings["validate"] = round(time.perf_counter() - start, 3)
-    return {"ok": report.status in PASSING_VALIDATIONS, "stage": None if report.status in
-            PASSING_VALIDATIONS else "validate",
-            "category": None if report.status in PASSING_VALIDATIONS else "numeric mismatch",
+    passed = report.status in PASSING_VALIDATIONS
+    return {"ok": passed, "stage": None if passed else "validate",
+            "category": None if passed else "numeric mismatch",
             "message": report.reason, "validation_status": report.status,
             "validation_rows": report.rows(), "conversion": conversion, "timings": timings,
-            "outputs": _outputs(out)}
+            "outputs": _outputs(final)}
