@@ -163,7 +163,8 @@ def main(argv: list[str] | None = None) -> int:
         "targets": {"read_all_vs_cat_max": 2.0, "peak_rss_vs_file_max": 1.3,
                     "naive_vs_read_all_min": 20.0},
         "checksums_agree": read_all["checksum"] == naive["checksum"],
-        "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
+        "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0],
+                    "load_average_1m_after": round(os.getloadavg()[0], 2)},
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(report, indent=2) + "\n")
