@@ -31,6 +31,13 @@ def test_ls_table_csv_json_and_status_filter(url: str, capsys: pytest.CaptureFix
                                                           "pct_net": "pending"}
 
 
+def test_ls_by_layer_type_and_bad_layer_type(url: str, capsys: pytest.CaptureFixture) -> None:
+    assert main(["ls", "--db", url, "--layer-type", "Crop", "--format", "json"]) == 0
+    assert [r["model_id"] for r in json.loads(capsys.readouterr().out)] == ["fcn8s"]
+    assert main(["ls", "--db", url, "--layer-type", "Crop'--"]) == 1
+    assert "is not a Caffe layer type name" in capsys.readouterr().err
+
+
 def test_db_url_from_environment(url: str, capsys: pytest.CaptureFixture,
                                  monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ZOO2TF_DB_URL", url)

@@ -23,6 +23,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--status", choices=(PENDING, *ATTEMPT_STATUSES), help="only models in this status")
     parser.add_argument("--section", help="only models of this wiki section")
     parser.add_argument("--search", metavar="TEXT", help="only models whose id or name has TEXT")
+    parser.add_argument("--layer-type", metavar="TYPE",
+                        help="only models whose latest attempt has Caffe layers of TYPE")
     parser.add_argument("--removed", action="store_true",
                         help="include models no longer in the zoo")
     parser.add_argument("--format", choices=("table", "csv", "json"), default="table")
@@ -41,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
 
     limit = (TABLE_LIMIT if args.format == "table" else 0) if args.limit is None else args.limit
     filters = queries.ModelFilter(search=args.search, section=args.section, status=args.status,
-                                  include_removed=args.removed)
+                                  layer_type=args.layer_type, include_removed=args.removed)
     try:
         with Catalog.open(args.db) as catalog:
             if limit > 0:
