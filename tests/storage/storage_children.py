@@ -3,7 +3,7 @@
     storage_children.py crash URL MODEL            start a run, leave one attempt running
                                                    and one queued, print their ids, hang
     storage_children.py write URL RUN MODEL N GO   after file GO exists, write N attempts
-                                                   (queued -> running -> converted), print ids
+                                                   (queued -> running -> converted); prints "ready", then the ids
 """
 from __future__ import annotations
 
@@ -42,6 +42,7 @@ def write_attempts(catalog: Catalog, run: int, model: str, count: int, tag: str)
 
 def write(url: str, run: str, model: str, count: str, go: str) -> None:
     catalog = Catalog.open(url)
+    print("ready", flush=True)
     while not Path(go).exists():
         time.sleep(0.01)
     print(json.dumps(write_attempts(catalog, int(run), model, int(count), f"proc-{model}")),

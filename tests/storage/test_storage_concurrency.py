@@ -45,6 +45,8 @@ def test_threads_and_processes_write_attempts_at_once(catalog: Catalog, db_url: 
     threads = [threading.Thread(target=worker, args=(i,)) for i in range(THREADS)]
     for thread in threads:
         thread.start()
+    # Release everyone together, once the children are connected and waiting.
+    assert [child.stdout.readline().strip() for child in children] == ["ready"] * PROCESSES
     go.touch()
     start.wait()
     for thread in threads:
