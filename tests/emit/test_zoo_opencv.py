@@ -9,8 +9,8 @@ test-output/zoo_opencv/results.json:
 - "opencv known defect": OpenCV deviates from Caffe on a layer of this net
   (validation.reference_defects; e.g. LRN k != 1 in the VGG_CNN nets);
 - "opencv cannot run": OpenCV refuses the net (reason given);
-- "not BVLC": the net uses fork layer types; the converter must refuse it with
-  UnsupportedLayers naming every such type;
+- "not BVLC": the net uses fork layer types (or fork fields in BVLC layers); the converter
+  must refuse it with UnsupportedLayers naming every such type and layer;
 - "unreadable": the reader rejects the prototxt itself (reason given).
 """
 from __future__ import annotations
@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from caffe2tf.emit import SUPPORTED_TYPES
+from caffe2tf.emit import SUPPORTED_TYPES, build_model
 from caffe2tf.errors import GraphError, UnsupportedLayers
 from caffe2tf.net import load_net
 from emit.harness import (
@@ -103,13 +103,15 @@ def test_zoo_net_matches_opencv(relative: str, tmp_path: Path, results_file) -> 
         _record(relative, "unreadable", reason=str(err))
         pytest.skip(f"the reader rejects this prototxt: {err}")
     foreign = sorted({layer.type for layer in plain.layers} - SUPPORTED_TYPES)
-    if foreign:
+    if foreign or plain.foreign_fields:
         with pytest.raises(UnsupportedLayers) as raised:
-            from caffe2tf.emit import build_model
             build_model(plain)
-        assert set(raised.value.types) == set(foreign), "every unsupported type is listed"
-        _record(relative, "not BVLC", types=foreign)
-        pytest.skip(f"fork layer types, refused with UnsupportedLayers: {', '.join(foreign)}")
+        listed = raised.value.types
+        assert set(foreign) <= set(listed), "every unsupported type is listed"
+        named = {name for names in listed.values() for name in names}
+        assert set(plain.foreign_fields) <= named, "every layer with fork fields is listed"
+        _record(relative, "not BVLC", unsupported=sorted(listed))
+        pytest.skip(f"fork layer types or fields, refused with UnsupportedLayers: {', '.join(listed)}")
 
     shapes = _reduced_shapes(prototxt)
     graph, caffemodel = load_with_synthetic_weights(prototxt, tmp_path, seed=3, input_shapes=shapes)
