@@ -139,6 +139,18 @@ def test_nhwc_signature_and_intermediate_outputs(awkward, tmp_path: Path) -> Non
                                rtol=1e-5, atol=1e-5)
 
 
+def test_xla_saved_model_matches(awkward, tmp_path: Path) -> None:
+    import tensorflow as tf
+
+    result = convert(*awkward, tmp_path, io_layout="nchw", jit_compile=True)
+    serve = tf.saved_model.load(str(result.saved_model)).signatures["serving_default"]
+    x = np.random.default_rng(3).standard_normal((2, 3, 9, 9)).astype(np.float32)
+    got = serve(in_put_1=tf.constant(x))
+    expected = _reference(awkward, x)
+    np.testing.assert_allclose(got["fc"].numpy(), expected["fc"], rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(got["left_0"].numpy(), expected["left:0"], rtol=1e-4, atol=1e-4)
+
+
 def test_every_unsupported_type_is_listed(tmp_path: Path) -> None:
     prototxt = tmp_path / "fork.prototxt"
     prototxt.write_text("""
