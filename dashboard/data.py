@@ -36,7 +36,8 @@ def engine(url: str) -> Engine:
 @st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
 def totals(url: str) -> dict[str, int] | None:
     """Models, runs and attempts; None when the database has no catalog tables yet."""
-    if dq.sqlite_path(url) is not None and not dq.sqlite_path(url).is_file():
+    path = dq.sqlite_path(url)
+    if path is not None and not path.is_file():
         return None
     if not dq.has_schema(engine(url)):
         return None

@@ -13,6 +13,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
+from dashboard_data import populate
 from storage import dashboard_queries as dq
 from storage.catalog import Catalog
 from storage.errors import CatalogUnavailable, CatalogURLError
@@ -83,6 +84,23 @@ def postgres_url() -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.mark.postgres
+def test_postgres_queries(postgres_url, tmp_path):
+    with Catalog.open(postgres_url) as catalog:
+        populate(catalog, tmp_path / "models")
+    reader = dq.read_only_engine(postgres_url)
+    try:
+        changes = dq.run_changes(reader, [1, 2, 3]).set_index("model_id")
+        assert changes["change"].to_dict() == {"vgg16": dq.NEWLY_FAILING,
+                                               "bvlc_googlenet": dq.FIXED}
+        assert changes["previous_run_id"].tolist() == [1, 1]
+        validated = dq.latest_validation(reader).set_index("model_id")
+        assert validated["failed_rows"].to_dict() == {
+            "bvlc_alexnet": 0, "bvlc_googlenet": 0, "nin_imagenet": 0, "vgg16": 2}
+    finally:
+        reader.dispose()
 
 
 @pytest.mark.postgres
