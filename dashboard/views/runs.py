@@ -7,7 +7,7 @@ from dashboard import data
 from dashboard.ui import model_href, require_catalog
 from storage.dashboard_queries import FIXED, NEWLY_FAILING
 
-RUN_LIMITS = (20, 50, 200, 1000)
+RUN_LIMITS = (20, 50, 100, 200)
 
 url = require_catalog()
 st.title("Nightly runs")
