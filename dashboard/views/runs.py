@@ -11,7 +11,7 @@ RUN_LIMITS = (20, 50, 100, 200)
 
 url = require_catalog()
 st.title("Nightly runs")
-limit = st.selectbox("Runs shown", RUN_LIMITS, key="run_limit")
+limit = st.columns(4)[0].selectbox("Runs shown", RUN_LIMITS, key="run_limit")
 runs = data.runs(url, limit)
 if runs.empty:
     st.info("No run recorded yet.")
@@ -33,8 +33,8 @@ st.dataframe(table[["run_id", "status", "started_at", "duration_min", "n_new", "
                  "duration_min": st.column_config.NumberColumn("duration", format="%.1f min"),
              })
 
-run_id = st.selectbox("Run", runs["run_id"].tolist(),
-                      format_func=lambda r: f"run {r}", key="run_detail")
+run_id = st.columns(4)[0].selectbox("Run", runs["run_id"].tolist(),
+                                    format_func=lambda r: f"run {r}", key="run_detail")
 picked = changes[changes["run_id"] == run_id]
 st.subheader(f"Run {run_id}: what changed")
 left, right = st.columns(2)
