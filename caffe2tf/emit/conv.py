@@ -73,6 +73,13 @@ def convolution(op: Op, inputs):
             if pad != [0, 0]:
                 x = tf.pad(x, padding)
             y = tf.nn.depthwise_conv2d(x, kernel, strides, "VALID", dilations=rates)
+        elif cp.group > 1:
+            # One conv per group: TF's native grouped conv2d fails at run time under the
+            # Eigen fused-conv kernel (TF_ENABLE_ONEDNN_OPTS=0, or a build without oneDNN).
+            ys = [tf.nn.conv2d(xg, kg, strides, padding, dilations=[1, *rates, 1])
+                  for xg, kg in zip(tf.split(x, cp.group, axis=3),
+                                    tf.split(kernel, cp.group, axis=3))]
+            y = tf.concat(ys, axis=3)
         else:
             y = tf.nn.conv2d(x, kernel, strides, padding, dilations=[1, *rates, 1])
         if cp.bias_term:

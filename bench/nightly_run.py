@@ -1,0 +1,97 @@
+"""The nightly run on the offline mirror: full run, unchanged rerun, and Prefect's share.
+
+Three timed runs against one mirror (weights cache reused from the data dir):
+1. the full flow on a fresh database ("first night");
+2. the same flow again ("unchanged night": nothing is converted);
+3. the same work without Prefect (scan, plan, then the per-model library function in a
+   plain thread pool of the same size) on another fresh database.
+Orchestration overhead = (1) - (3): what Prefect adds around identical library work.
+Machine load moves both numbers; the result file records the load average.
+
+    .venv/bin/python -m bench.nightly_run [--workers 2] [--limit N]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench/results/nightly_run.json"
+
+
+def _options(tmp: Path, mirror, workers: int, limit: int | None):
+    from zoo2tf import config
+    from zoo2tf.pipeline.options import RunOptions
+
+    return RunOptions(db_url=f"sqlite:///{tmp / 'catalog.sqlite'}", store_url=str(tmp / "store"),
+                      models_dir=str(tmp / "models"), cache_dir=str(tmp / "cache"),
+                      catalog_url=mirror.catalog_url, github_api_base=mirror.github_api_base,
+                      workers=workers, limit=limit, memory_cap_mb=8192,
+                      github_token=config.github_token())
+
+
+def _without_prefect(options) -> float:
+    from caffe2tf import __version__ as converter_version
+    from flows.nightly import tensorflow_version
+    from zoo2tf.pipeline.prepare import prepare_run
+    from zoo2tf.pipeline.process import Resources, process_model
+    from zoo_catalog.scan import scan_catalog
+
+    start = time.perf_counter()
+    catalog = Resources.get(options).catalog
+    run_id = catalog.start_run()
+    scan = scan_catalog(options.catalog_url, options.github_api_base,
+                        cache_dir=Path(options.cache_dir) / "github")
+    prepared = prepare_run(scan, options, run_id, converter_version, tensorflow_version())
+    with ThreadPoolExecutor(options.workers) as pool:
+        list(pool.map(lambda pair: process_model(pair[0], pair[1], options, converter_version),
+                      zip(prepared.plan.items, prepared.attempt_ids)))
+    Resources.release(options)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--limit", type=int)
+    args = parser.parse_args()
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    from flows.nightly import zoo_nightly
+    from zoo_mirror.server import MirrorServer
+
+    with tempfile.TemporaryDirectory() as tmp, MirrorServer(rate_limit=100_000) as mirror:
+        first_opts = _options(Path(tmp) / "flow", mirror, args.workers, args.limit)
+        first = zoo_nightly(first_opts)  # includes the ephemeral Prefect server's start
+        rerun = zoo_nightly(first_opts)
+        bare_s = _without_prefect(_options(Path(tmp) / "bare", mirror, args.workers, args.limit))
+    models = len(first.outcomes)
+    overhead = first.seconds - bare_s
+    result = {
+        "models": models, "workers": args.workers,
+        "converted": first.count("converted"), "failed": first.count("failed"),
+        "skipped": first.count("skipped"),
+        "first_night_s": round(first.seconds, 2),
+        "model_work_s_summed": round(first.work_seconds, 2),
+        "same_work_without_prefect_s": round(bare_s, 2),
+        "orchestration_overhead_s": round(overhead, 2),
+        "overhead_share": round(overhead / first.seconds, 4),
+        "overhead_per_model_s": round(overhead / max(models, 1), 3),
+        "unchanged_night_s": round(rerun.seconds, 2),
+        "unchanged_night_converted": rerun.count("converted"),
+        "load_average": os.getloadavg(),
+        "targets": {"overhead_share": "< 0.05", "overhead_per_model_s": "< 0.3"},
+    }
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(result, indent=1) + "\n")
+    for key, value in result.items():
+        print(f"{key:30} {value}")
+
+
+if __name__ == "__main__":
+    main()
