@@ -6,7 +6,7 @@ For each architecture (full input size, seeded synthetic weights):
     i.e. Python + TensorFlow), in a fresh child process;
   - inference: median latency of the SavedModel's serving_default (plain and
     jit_compile=True) and of cv2.dnn on the original prototxt + caffemodel, batch 1 and 8,
-    both limited to the same thread count, in another fresh child process.
+    both limited to the same thread count, timed in alternation, in another fresh child.
 Results go to bench/results/convert_speed.json.
 
     .venv/bin/python -m bench.convert_speed [--models vgg16,resnet50] [--threads 2] [--rounds 5]
@@ -71,15 +71,19 @@ def child_convert(prototxt: str, caffemodel: str, outdir: str, jit: bool) -> dic
             "params": result.param_count}
 
 
-def _median_latency(run, rounds: int) -> float:
-    run()
-    run()  # warm-up: first calls trace/compile and allocate
-    times = []
-    for _ in range(rounds):
-        start = time.perf_counter()
+def _interleaved_medians(runs: dict, rounds: int) -> dict[str, float]:
+    """Median seconds per call of each runner, alternating runners within every round so
+    that load from other processes hits them alike."""
+    for run in runs.values():
         run()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        run()  # warm-up: first calls trace/compile and allocate
+    times: dict[str, list[float]] = {name: [] for name in runs}
+    for _ in range(rounds):
+        for name, run in runs.items():
+            start = time.perf_counter()
+            run()
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(values) for name, values in times.items()}
 
 
 def child_latency(prototxt: str, caffemodel: str, saved: dict[str, str], threads: int,
@@ -110,9 +114,10 @@ def child_latency(prototxt: str, caffemodel: str, saved: dict[str, str], threads
             net.setInput(x, name)
             net.forward()
 
-        row = {"opencv_s": _median_latency(opencv, rounds)}
-        for variant, serve in loaded.items():
-            row[f"tf_{variant}_s"] = _median_latency(lambda s=serve: s(**{key: nhwc}), rounds)
+        runs = {"opencv_s": opencv}
+        runs.update({f"tf_{variant}_s": (lambda s=serve: s(**{key: nhwc}))
+                     for variant, serve in loaded.items()})
+        row: dict = _interleaved_medians(runs, rounds)
         best = min(row[f"tf_{v}_s"] for v in loaded)
         row["ratio_best_tf_over_opencv"] = round(best / row["opencv_s"], 3)
         out[f"batch{batch}"] = {k: round(v, 5) if isinstance(v, float) else v for k, v in row.items()}

@@ -12,7 +12,7 @@ from google.protobuf import text_format
 from caffe2tf.emit.keras_layers import CaffeLayer, Relayout
 from caffe2tf.emit.passes import IDENTITY_TYPES, drop_identities, fold_batch_norm
 from caffe2tf.emit.registry import REGISTRY, Op
-from caffe2tf.errors import GraphError, UnsupportedLayers
+from caffe2tf.errors import GraphError, UnsupportedLayers, WeightMismatch
 from caffe2tf.ir import Graph, Layer
 
 IO_LAYOUTS = ("nhwc", "nchw")
@@ -92,15 +92,15 @@ def _internal_nhwc(kind: str, in_shapes, in_nhwc) -> bool:
 
 
 def build_model(graph: Graph, *, io_layout: str = "nhwc",
-                outputs: Sequence[str] | None = None, fold: bool = True) -> BuiltModel:
+                outputs: Sequence[str] | None = None) -> BuiltModel:
     """A Keras model computing the requested blobs (default: the net's outputs).
 
     The model takes and returns dicts keyed by Caffe blob names.
 
     `io_layout="nhwc"` takes and returns 4-D blobs as NHWC; "nchw" exactly as Caffe's
     blobs. Other ranks are always in Caffe's order. The batch dimension is free.
-    Raises UnsupportedLayers (every unsupported type the outputs depend on) and
-    GraphError (unknown shapes, unknown output names).
+    Raises UnsupportedLayers (every unsupported type the outputs depend on), GraphError
+    (unknown shapes, unknown output names) and WeightMismatch (a layer without its weights).
     """
     if io_layout not in IO_LAYOUTS:
         raise ValueError(f"io_layout must be one of {IO_LAYOUTS}, got {io_layout!r}")
@@ -109,9 +109,7 @@ def build_model(graph: Graph, *, io_layout: str = "nhwc",
     layers, alias = drop_identities(graph.layers)
     targets = {alias.get(b, b) for b in requested.values()}
     layers = _needed(layers, targets)
-    notes: list[str] = []
-    if fold:
-        layers, notes = fold_batch_norm(layers, graph.shapes, targets)
+    layers, notes = fold_batch_norm(layers, graph.shapes, targets)
 
     unsupported = unsupported_layers(graph, layers)
     if unsupported:
@@ -145,8 +143,8 @@ def build_model(graph: Graph, *, io_layout: str = "nhwc",
         try:
             blobs = conv.prepare(op, list(layer.blobs)) if conv.prepare else list(layer.blobs)
         except (ValueError, IndexError) as exc:
-            raise GraphError(f"{layer.type} weights do not fit: {exc}", file=graph.source,
-                             layer=layer.name) from None
+            raise WeightMismatch(f"{layer.type} weights missing or ill-shaped ({exc})",
+                                 file=graph.source, layer=layer.name) from None
         keras_layer = CaffeLayer(
             layer.type, text_format.MessageToString(_without_blobs(layer.param)), in_shapes,
             out_shapes, in_nhwc, nhwc, [np.shape(b) for b in blobs],
