@@ -64,7 +64,8 @@ class ConvertedModel:
         return {o["blob"]: _from_signature(result[o["key"]].numpy(), o["layout"]) for o in self.outputs}
 
     def layer_outputs(self, inputs: Mapping[str, np.ndarray]) -> LayerOutputs:
-        """Emitted layer name (a Caffe layer, or "bn+scale" for a folded pair) -> its tops, NCHW."""
+        """Emitted layer name (a Caffe layer, "bn+scale" for a folded pair, or the Keras name
+        where the net repeats a layer name) -> its tops, NCHW."""
         import keras
         from google.protobuf import text_format
 
@@ -84,9 +85,12 @@ class ConvertedModel:
         feed = [_to_signature(v, i["layout"]) for v, i in zip(feed, self.inputs)]
         computed = probe(feed, training=False)
         values = iter(computed if isinstance(computed, (list, tuple)) else [computed])
+        names = [text_format.Parse(layer.param_text, caffe_pb2.LayerParameter()).name or layer.name
+                 for layer, _ in owners]
         result: LayerOutputs = {}
-        for layer, count in owners:
-            name = text_format.Parse(layer.param_text, caffe_pb2.LayerParameter()).name or layer.name
+        for (layer, count), name in zip(owners, names):
+            if names.count(name) > 1:
+                name = layer.name  # a repeated Caffe name: the Keras name is the unique one
             tops = []
             for shape in layer.out_shapes[:count]:
                 value = np.asarray(next(values))

@@ -54,9 +54,12 @@ def reference_net_files(graph: Graph, caffemodel: Path | None, workdir: Path,
                         outputs: Sequence[str] | None = None) -> _NetFiles:
     """The original prototxt for a deploy net the reference runs whole; otherwise a deploy form
     written from the Graph, holding only the layers `outputs` need (so a trailing layer the
-    converted model does not output, e.g. an ArgMax, cannot make the reference unavailable)."""
+    converted model does not output, e.g. an ArgMax, cannot make the reference unavailable).
+    The deploy form also carries the Graph's unique layer names (a net may repeat a name; the
+    per-layer diagnosis addresses layers by name)."""
     needed = _needed_layers(graph, outputs) if outputs else graph.layers
-    if graph.preprocessing is None and len(needed) == len(graph.layers):
+    renamed = any(layer.name != layer.param.name for layer in graph.layers)
+    if graph.preprocessing is None and len(needed) == len(graph.layers) and not renamed:
         return _NetFiles(Path(graph.source), caffemodel)
     from dataclasses import replace
 

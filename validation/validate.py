@@ -126,7 +126,7 @@ def _diagnose(graph: Graph, ref: Reference, converted: ConvertedModel, samples: 
     except ReferenceUnavailable:
         return None
     divergence, _ = first_divergence(graph, reference_layers, converted.layer_outputs(sample.inputs),
-                                     thresholds, sample.name)
+                                     thresholds, sample.name, sample.inputs)
     return divergence
 
 
@@ -147,7 +147,8 @@ def _classify(results: list[SampleResult], failing: list[SampleResult],
         return "passed", f"{len(results)} samples within tolerance; {summary}{note}"
     hit_layers = {h.layer for h in hits}
     where = (f"first divergent layer '{divergence.layer}' ({divergence.layer_type}), "
-             f"max|d| {divergence.max_abs_error:.3g}") if divergence else "no single divergent layer found"
+             f"max|d| {divergence.max_abs_error:.3g}") if divergence else \
+        "no layer diverges beyond float32 rounding of its inputs' magnitude (accumulated rounding)"
     if hits and (divergence is None or divergence.layer in hit_layers):
         return "known_reference_defect", f"{where}; {_rules(hits)}; {summary}"
     return "failed", f"{len(failing)}/{len(results)} samples disagree; {where}; {summary}"
