@@ -218,7 +218,7 @@ def _prototxt(case: Case) -> str:
     tops = " ".join(f'top: "{name}"' for name in case.inputs)
     shapes = " ".join("shape { " + " ".join(f"dim: {d}" for d in shape) + " }" for shape in case.inputs.values())
     header = f'name: "{case.name}"\nlayer {{ name: "input" type: "Input" {tops} input_param {{ {shapes} }} }}\n'
-    return header + case.body.replace("} layer {", "}\nlayer {") + "\n"
+    return header + case.body.replace("}layer {", "}\nlayer {") + "\n"
 
 
 def case_seed(name: str) -> int:
