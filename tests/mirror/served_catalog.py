@@ -20,12 +20,17 @@ class ServedModel:
     synthetic: bool
 
 
+# Mean files are moved onto the mirror too, but they are not weights.
+MEAN_LINE = re.compile(r"^\s*mean_file(?:_proto)?\s*:")
+
+
 def readme_weights(where: str, readme: str, base_url: str) -> list[ServedModel]:
     """(mirror weight URL, sha1) pairs of a served readme: one sha1 line for a one-model
     readme, else the sha1 line right after each URL's line."""
     pattern = re.compile(re.escape(base_url) + r"/files/[^\s)\]>\"']+")
     lines = readme.splitlines()
-    urls = list(dict.fromkeys(pattern.findall(readme)))
+    weight_lines = "\n".join(line for line in lines if not MEAN_LINE.match(line))
+    urls = list(dict.fromkeys(pattern.findall(weight_lines)))
     synthetic = "synthetic_weights: true" in readme
     if len(urls) == 1:
         sha1s = SHA1_LINE.findall(readme)

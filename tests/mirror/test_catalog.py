@@ -190,3 +190,12 @@ def test_prefetch_synthesizes_in_the_background(tmp_path: Path) -> None:
             time.sleep(0.05)
         [sidecar] = tmp_path.glob("*.json")
         assert json.loads(sidecar.read_text())["sha1"] == mirror.weights.resolve(vanilla).sha1
+
+
+def test_mean_file_urls_move_onto_the_mirror_and_answer_404(mirror: MirrorServer) -> None:
+    ages = requests.get(f"{mirror.github_api_base}/gists/c9e99062283c719c03de", timeout=60).json()
+    readme = ages["files"]["README.md"]["content"]
+    mean = f"{mirror.base_url}/files/dl.dropboxusercontent.com/u/38822310/mean.binaryproto"
+    assert f"mean_file_proto: {mean}" in readme
+    assert "https://dl.dropboxusercontent.com" not in readme
+    assert requests.get(mean, timeout=60).status_code == 404
