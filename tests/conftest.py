@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,7 @@ os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("ZOO2TF_DATA_DIR", str(_SESSION_TMP / "data"))
 
+from pg_databases import fresh_postgres_database  # noqa: E402
 from zoo_mirror import SNAPSHOT_DIR  # noqa: E402
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -36,3 +38,11 @@ def output_dir(request: pytest.FixtureRequest) -> Path:
     path = TEST_OUTPUT / request.node.name.replace("/", "_")
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+
+@pytest.fixture
+def postgres_database_url() -> Iterator[str]:
+    """A freshly created, empty database on the test PostgreSQL server, dropped afterwards."""
+    with fresh_postgres_database() as url:
+        yield url

@@ -2,15 +2,11 @@
 run-to-run changes; the read-only engine on PostgreSQL too when a server is given."""
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
-import uuid
-from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from dashboard_data import populate
@@ -64,26 +60,10 @@ def test_bad_urls(tmp_path):
 
 
 @pytest.fixture
-def postgres_url() -> Iterator[str]:
+def postgres_url(postgres_database_url: str) -> str:
     """A fresh PostgreSQL database holding an empty catalog."""
-    base = os.environ.get("ZOO2TF_TEST_PG_URL")
-    if not base:
-        reason = "ZOO2TF_TEST_PG_URL is not set (scripts/test-services.sh starts PostgreSQL)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI=true but {reason}")
-        pytest.skip(reason)
-    name = f"zoo2tf_dash_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(base).set(database=name).render_as_string(hide_password=False)
-    try:
-        Catalog.open(url).close()
-        yield url
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    Catalog.open(postgres_database_url).close()
+    return postgres_database_url
 
 
 @pytest.mark.postgres

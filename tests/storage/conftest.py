@@ -7,37 +7,16 @@ from __future__ import annotations
 
 import os
 import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from pg_databases import fresh_postgres_database
 
 from storage.catalog import Catalog
 from storage_data import populate
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-
-
-def _postgres_database() -> Iterator[str]:
-    base = os.environ.get("ZOO2TF_TEST_PG_URL")
-    if not base:
-        reason = "ZOO2TF_TEST_PG_URL is not set (scripts/test-services.sh starts PostgreSQL)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI=true but {reason}")
-        pytest.skip(reason)
-    name = f"zoo2tf_t_{uuid.uuid4().hex[:16]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(base).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
@@ -47,7 +26,8 @@ def _database(backend: str, folder: Path) -> Iterator[str]:
     if backend == "sqlite":
         yield f"sqlite:///{folder / 'catalog.sqlite'}"
     else:
-        yield from _postgres_database()
+        with fresh_postgres_database() as url:
+            yield url
 
 
 @pytest.fixture(params=BACKENDS)
