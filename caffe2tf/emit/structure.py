@@ -67,7 +67,15 @@ def softmax(op: Op, inputs):
     return [tf.nn.softmax(inputs[0], axis=op.axis(op.param.softmax_param.axis))]
 
 
-@converter("ArgMax", layout="caffe", tf_ops=("TopKV2", "Cast"))
+def _top_k_like_caffe(x, k: int):
+    """top_k over the last axis, ties broken as Caffe's partial_sort of (value, index) pairs
+    with std::greater does: the larger index first (TF's top_k prefers the smaller)."""
+    size = x.shape[-1]
+    values, reversed_indices = tf.math.top_k(tf.reverse(x, axis=[-1]), k=k)
+    return values, (size - 1) - reversed_indices
+
+
+@converter("ArgMax", layout="caffe", tf_ops=("ReverseV2", "TopKV2", "Cast"))
 def argmax(op: Op, inputs):
     ap = op.param.argmax_param
     x = inputs[0]
@@ -76,11 +84,11 @@ def argmax(op: Op, inputs):
     if ap.HasField("axis"):
         axis = ap.axis % len(shape)
         perm = [i for i in range(len(shape)) if i != axis] + [axis]
-        values, indices = tf.math.top_k(tf.transpose(x, perm), k=k)
+        values, indices = _top_k_like_caffe(tf.transpose(x, perm), k)
         picked = values if ap.out_max_val else tf.cast(indices, x.dtype)
         back = [perm.index(i) for i in range(len(shape))]
         return [tf.transpose(picked, back)]
-    values, indices = tf.math.top_k(tf.reshape(x, [-1, math.prod(shape[1:])]), k=k)
+    values, indices = _top_k_like_caffe(tf.reshape(x, [-1, math.prod(shape[1:])]), k)
     indices = tf.cast(indices, x.dtype)
     planes = [indices, values] if ap.out_max_val else [indices]
     y = tf.stack(planes, axis=1)  # (N, 1 or 2, top_k): Caffe's (N, 1|2, top_k, 1...)

@@ -21,6 +21,7 @@ from emit.harness import (
     opencv_forward,
     within_tolerance,
 )
+from caffe2tf.net import load_net
 from validation.reference_defects import defect_hits
 
 
@@ -233,6 +234,19 @@ def test_deconvolution_dilation_matches_caffe_definition(tmp_path: Path) -> None
         got = converted_forward(graph, x, io_layout, ["out"])["out"]
         ok, diff, allowed = within_tolerance(got, expected)
         assert ok, f"{io_layout}: max|diff| {diff:.3g} > {allowed:.3g}"
+
+
+def test_argmax_ties_go_to_the_larger_index(tmp_path: Path) -> None:
+    # Caffe partial-sorts (value, index) pairs with std::greater: among equal values the
+    # larger index ranks first. ReLU outputs (many exact zeros) make such ties common.
+    prototxt = tmp_path / "net.prototxt"
+    prototxt.write_text('input: "data" input_shape { dim: 2 dim: 6 }\n'
+                        + _layer("out", "ArgMax", "argmax_param { top_k: 3 out_max_val: true }"))
+    graph = load_net(prototxt)
+    x = np.array([[0, 3, 0, 3, 0, 1], [0, 0, 0, 0, 0, 0]], np.float32)
+    got = converted_forward(graph, {"data": x}, "nchw", ["out"])["out"]
+    np.testing.assert_array_equal(got[:, 0, :], [[3, 1, 5], [5, 4, 3]])
+    np.testing.assert_array_equal(got[:, 1, :], [[3, 3, 1], [0, 0, 0]])
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
