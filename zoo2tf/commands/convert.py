@@ -6,16 +6,7 @@ import os
 import sys
 from pathlib import Path
 
-
-def _input_shape(text: str) -> tuple[str, tuple[int, ...]]:
-    name, sep, dims = text.partition("=")
-    try:
-        shape = tuple(int(d) for d in dims.split(","))
-    except ValueError:
-        shape = ()
-    if not sep or not name or not shape or min(shape) <= 0:
-        raise argparse.ArgumentTypeError(f"expected NAME=D0,D1,... with positive dims, got {text!r}")
-    return name, shape
+from zoo2tf.commands.arguments import blob_shape
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -31,7 +22,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="layout of 4-D inputs and outputs (default nhwc; nchw = Caffe's blobs)")
     parser.add_argument("--outputs", default=None,
                         help="comma-separated blobs to output (default: the net's outputs)")
-    parser.add_argument("--input-shape", type=_input_shape, action="append", default=[],
+    parser.add_argument("--input-shape", type=blob_shape, action="append", default=[],
                         metavar="NAME=D0,D1,...", help="override an input blob's shape (repeatable)")
     parser.add_argument("--jit-compile", action="store_true",
                         help="compile the SavedModel's serving function with XLA (faster on "

@@ -6,16 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-
-def _input_shape(text: str) -> tuple[str, tuple[int, ...]]:
-    name, sep, dims = text.partition("=")
-    try:
-        shape = tuple(int(d) for d in dims.split(","))
-    except ValueError:
-        shape = ()
-    if not sep or not name or not shape:
-        raise argparse.ArgumentTypeError(f"expected NAME=N,C,H,W, got {text!r}")
-    return name, shape
+from zoo2tf.commands.arguments import blob_shape
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -27,7 +18,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("prototxt", type=Path)
     parser.add_argument("caffemodel", type=Path, nargs="?", help="weights to check and count")
     parser.add_argument("--format", choices=("table", "json"), default="table")
-    parser.add_argument("--input-shape", type=_input_shape, action="append", default=[],
+    parser.add_argument("--input-shape", type=blob_shape, action="append", default=[],
                         metavar="NAME=N,C,H,W", help="shape of a net input (repeatable)")
     parser.add_argument("--stage", action="append", default=[],
                         help="NetState stage, for nets that select layers by stage (repeatable)")

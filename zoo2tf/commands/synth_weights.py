@@ -6,6 +6,8 @@ import sys
 import warnings
 from pathlib import Path
 
+from zoo2tf.commands.arguments import blob_shape
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
@@ -31,17 +33,6 @@ def non_negative_int(text: str) -> int:
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be non-negative, got {value}")
     return value
-
-
-def blob_shape(text: str) -> tuple[str, tuple[int, ...]]:
-    name, sep, dims = text.partition("=")
-    try:
-        shape = tuple(int(d) for d in dims.split(","))
-    except ValueError:
-        shape = ()
-    if not sep or not name or not shape or min(shape) < 1:
-        raise argparse.ArgumentTypeError(f"expected BLOB=N,C,H,W with positive sizes, got {text!r}")
-    return name, shape
 
 
 def run(args: argparse.Namespace) -> int:
