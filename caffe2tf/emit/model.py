@@ -106,14 +106,13 @@ def build_model(graph: Graph, *, io_layout: str = "nhwc",
         raise ValueError(f"io_layout must be one of {IO_LAYOUTS}, got {io_layout!r}")
     io_nhwc = io_layout == "nhwc"
     requested = resolve_outputs(graph, outputs)
-    layers, alias = drop_identities(graph.layers)
-    targets = {alias.get(b, b) for b in requested.values()}
-    layers = _needed(layers, targets)
-    layers, notes = fold_batch_norm(layers, graph.shapes, targets)
-
-    unsupported = unsupported_layers(graph, layers)
+    needed = _needed(graph.layers, set(requested.values()))
+    unsupported = unsupported_layers(graph, needed)
     if unsupported:
         raise UnsupportedLayers(unsupported, file=graph.source)
+    layers, alias = drop_identities(needed)
+    targets = {alias.get(b, b) for b in requested.values()}
+    layers, notes = fold_batch_norm(layers, graph.shapes, targets)
 
     used: set[str] = set()
     tensors: dict[str, tuple[object, bool]] = {}
@@ -176,14 +175,14 @@ def unsupported_layers(graph: Graph, layers: list[Layer] | None = None) -> dict[
     for every layer (of `layers`, default the whole net) that cannot be emitted."""
     found: dict[str, list[str]] = {}
     for layer in graph.layers if layers is None else layers:
-        if layer.type in PASS_THROUGH:
-            continue
         conv = REGISTRY.get(layer.type)
         fork = graph.foreign_fields.get(layer.param.name or layer.name)
-        if conv is None:
+        if conv is None and layer.type not in PASS_THROUGH:
             key = layer.type
-        elif fork:
+        elif fork:  # e.g. a fork's Dropout scale_train: not the identity any more
             key = f"{layer.type} (fork fields {', '.join(sorted(fork))})"
+        elif layer.type in PASS_THROUGH:
+            key = None
         else:
             reason = _check_reason(graph, layer, conv)
             key = f"{layer.type} ({reason})" if reason else None

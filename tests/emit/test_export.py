@@ -176,10 +176,13 @@ def test_unsupported_parameters_are_named(tmp_path: Path) -> None:
         layer { name: "lrn" type: "LRN" bottom: "sp" top: "lrn" lrn_param { local_size: 4 } }
         layer { name: "conv" type: "Convolution" bottom: "lrn" top: "conv"
                 convolution_param { num_output: 2 kernel_size: 1 axis: 0 } }
+        layer { name: "drop" type: "Dropout" bottom: "conv" top: "conv"
+                dropout_param { dropout_ratio: 0.5 scale_train: false } }
     """)
     with pytest.raises(UnsupportedLayers) as raised:
         convert(prototxt, None, tmp_path / "out")
     assert raised.value.types == {"Convolution (channel axis other than 1)": ["conv"],
+                                  "Dropout (fork fields dropout_param.scale_train)": ["drop"],
                                   "LRN (even local_size)": ["lrn"],
                                   "Pooling (STOCHASTIC pooling)": ["sp"]}
 
