@@ -6,6 +6,7 @@ share the project's interpreter; it lives in its own venv and is driven as a sub
 """
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import subprocess
@@ -76,18 +77,27 @@ def locate_caffe_env(path: Path | None = None) -> CaffeEnv | None:
 
 
 def ensure_caffe_env(path: Path | None = None, *, python39: Path | None = None) -> CaffeEnv:
-    """Create (or reuse) the real-Caffe venv and check that `import caffe` works in it."""
+    """Create (or reuse) the real-Caffe venv and check that `import caffe` works in it.
+
+    Safe to call from concurrent processes: creation holds a lock beside the venv.
+    """
     existing = locate_caffe_env(path)
     if existing is not None:
         return existing
+    env_dir = Path(path) if path else default_env_dir()
+    env_dir.parent.mkdir(parents=True, exist_ok=True)
+    with open(env_dir.parent / f".{env_dir.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return locate_caffe_env(env_dir) or _create(env_dir, python39)
+
+
+def _create(env_dir: Path, python39: Path | None) -> CaffeEnv:
     interpreter = python39 or find_python39()
     if interpreter is None:
         raise CaffeEnvError(
             "no Python 3.9 interpreter found (set ZOO2TF_PYTHON39 or put python3.9 on PATH); "
             "real Caffe only exists for Python <= 3.9")
-    env_dir = Path(path) if path else default_env_dir()
     env = CaffeEnv(path=env_dir, python=env_dir / "bin" / "python")
-    env_dir.parent.mkdir(parents=True, exist_ok=True)
     _run([str(interpreter), "-m", "venv", "--clear", str(env_dir)], f"creating venv {env_dir}")
     _run([str(env.python), "-m", "pip", "install", "--quiet", *CAFFE_REQUIREMENTS],
          f"installing real Caffe into {env_dir}")

@@ -9,7 +9,7 @@ import pytest
 
 from validation.converted import ConvertedModel
 from validation.fault_injection import write_perturbed_caffemodel
-from validation.goldens import ZooGolden, load_zoo_golden, weights_digest
+from validation.goldens import ZooGolden
 from validation.report import read_report
 from validation.samples import Sample
 from validation.validate import validate_model
@@ -54,18 +54,6 @@ def test_broken_conversion_is_caught_at_the_perturbed_layer(lenet, convert_to, t
     assert f"first divergent layer '{layer}'" in report.reason
 
 
-def _zoo_golden(snapshot_dir: Path, name: str, tmp_path: Path) -> tuple[Path, Path, ZooGolden]:
-    """The zoo golden's prototxt and its re-synthesized weights (checked to be the ones Caffe ran)."""
-    from caffe2tf.synth import write_synthetic_caffemodel
-
-    golden = load_zoo_golden(name)
-    prototxt = snapshot_dir / golden.prototxt
-    caffemodel = write_synthetic_caffemodel(prototxt, tmp_path / f"{name}.caffemodel", seed=golden.seed)
-    assert weights_digest(caffemodel) == golden.weights_sha256, \
-        "caffe2tf.synth changed since the goldens were made: rerun scripts/make_goldens.py --zoo"
-    return prototxt, caffemodel, golden
-
-
 def _matches_caffe_golden(converted_dir: Path, golden: ZooGolden) -> None:
     outputs = ConvertedModel(converted_dir).run({golden.input_blob: golden.input()})
     for blob in golden.outputs:
@@ -73,10 +61,9 @@ def _matches_caffe_golden(converted_dir: Path, golden: ZooGolden) -> None:
         assert np.abs(outputs[blob].reshape(ref.shape) - ref).max() <= 1e-4 * max(1.0, np.abs(ref).max())
 
 
-def test_vgg_cnn_f_is_a_known_opencv_defect_yet_matches_real_caffe(snapshot_dir, convert_to, tmp_path):
-    prototxt, caffemodel, golden = _zoo_golden(snapshot_dir, "vgg_cnn_f", tmp_path)
-    converted = convert_to(prototxt, caffemodel)
-    report = validate_model(prototxt, caffemodel, converted)
+def test_vgg_cnn_f_is_a_known_opencv_defect_yet_matches_real_caffe(vgg_cnn_f):
+    prototxt, caffemodel, converted, golden = vgg_cnn_f
+    report = validate_model(prototxt, caffemodel, converted, write=False)
     assert report.status == "known_reference_defect", report.reason
     assert {h.rule_id for h in report.known_defects} == {"lrn_k"}
     assert report.first_divergence.layer == "norm1"
@@ -85,8 +72,8 @@ def test_vgg_cnn_f_is_a_known_opencv_defect_yet_matches_real_caffe(snapshot_dir,
 
 
 @pytest.mark.parametrize("name", ["squeezenet", "age_net"])
-def test_synthesized_zoo_architectures_validate(snapshot_dir, convert_to, tmp_path, name):
-    prototxt, caffemodel, golden = _zoo_golden(snapshot_dir, name, tmp_path)
+def test_synthesized_zoo_architectures_validate(golden_weights, convert_to, name):
+    prototxt, caffemodel, golden = golden_weights(name)
     converted = convert_to(prototxt, caffemodel)
     report = validate_model(prototxt, caffemodel, converted)
     assert report.status == "passed", report.reason
@@ -116,10 +103,10 @@ def test_reference_without_the_layer_is_unavailable_not_passed(snapshot_dir, con
     assert prob_only.status == "passed", prob_only.reason
 
 
-def test_against_real_caffe(caffe_env, lenet, converted_lenet, snapshot_dir, convert_to, tmp_path):
-    assert validate_model(*lenet, converted_lenet, reference="caffe").status == "passed"
-    prototxt, caffemodel, _ = _zoo_golden(snapshot_dir, "vgg_cnn_f", tmp_path)
-    report = validate_model(prototxt, caffemodel, convert_to(prototxt, caffemodel), reference="caffe")
+def test_against_real_caffe(caffe_env, lenet, converted_lenet, vgg_cnn_f):
+    assert validate_model(*lenet, converted_lenet, reference="caffe", write=False).status == "passed"
+    prototxt, caffemodel, converted, _ = vgg_cnn_f
+    report = validate_model(prototxt, caffemodel, converted, reference="caffe", write=False)
     assert report.status == "passed", report.reason
     assert report.known_defects == () and report.reference_version.startswith("kendryte-caffe")
 
