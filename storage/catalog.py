@@ -36,6 +36,7 @@ from storage.records import (
     KnownArtifact,
     LastAttempt,
     ModelRecord,
+    OutputFile,
     RunCounts,
     UpsertSummary,
     ValidationRecord,
@@ -393,6 +394,15 @@ class Catalog:
                                               row.catalog_fingerprint,
                                               tuple(row.input_sha256s or ()))
                     for row in conn.execute(query)}
+
+    def latest_outputs(self, model_id: str) -> tuple[OutputFile, ...]:
+        """The files of the model's latest successful conversion (empty if there is none)."""
+        query = (select(Conversion.outputs)
+                 .where(Conversion.model_id == model_id, Conversion.status == "converted")
+                 .order_by(Conversion.id.desc()).limit(1))
+        with self.engine.connect() as conn:
+            outputs = conn.execute(query).scalar()
+        return tuple(OutputFile(**o) for o in outputs or ())
 
     def active_model_ids(self) -> set[str]:
         """Ids of the models not marked removed."""

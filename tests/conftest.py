@@ -6,6 +6,7 @@ TensorFlow or Prefect, because both read them once on import.
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,6 +26,14 @@ from zoo_mirror import SNAPSHOT_DIR  # noqa: E402
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 TEST_OUTPUT = PROJECT_ROOT / "test-output"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _remove_session_tmp() -> Iterator[None]:
+    """The suite's private data dir holds gigabytes (synthetic weights, stores, converted
+    models): removed when the session ends, so repeated runs do not fill the disk."""
+    yield
+    shutil.rmtree(_SESSION_TMP, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -86,3 +86,15 @@ def test_a_crash_and_a_hang_cost_one_model_each(prefect_harness, mirror, tmp_pat
                    CIFAR: ("failed", "timeout")}
     gender = next(o for o in summary.outcomes if o.model_id == GENDER)
     assert "SIGSEGV" in gender.message
+
+
+def test_predict_by_catalog_id_uses_the_converted_model(first_night, snapshot_dir, capsys):
+    from zoo2tf.cli import main as cli_main
+
+    options, _ = first_night
+    image = snapshot_dir / "images" / "mnist" / "img_7_0.png"
+    assert cli_main(["predict", LENET, str(image), "--db", options.db_url]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1].split()[0] == "1." and lines[1].split()[-1] == "7", lines
+    assert cli_main(["predict", "no-such-model", str(image), "--db", options.db_url]) == 2
+    assert "neither a converted-model folder" in capsys.readouterr().err
