@@ -3,6 +3,7 @@
 """
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from importlib import metadata
@@ -25,6 +26,8 @@ from zoo2tf.pipeline.options import RunOptions
 from zoo2tf.pipeline.prepare import PreparedRun
 from zoo2tf.pipeline.process import ModelOutcome, Resources
 from zoo2tf.pipeline.summary import RunSummary, summarize
+
+log = logging.getLogger(__name__)
 
 HEARTBEAT_S = 15.0
 STALE_AFTER_S = 120.0
@@ -66,7 +69,11 @@ class _Heartbeat(threading.Thread):
 
     def run(self) -> None:
         while not self.stop.wait(HEARTBEAT_S):
-            self.catalog.heartbeat(self.run_id)
+            try:
+                self.catalog.heartbeat(self.run_id)
+            except Exception as err:  # the run was closed (or the DB is gone): stop beating
+                log.warning("zoo2tf run %s: heartbeat stopped: %s", self.run_id, err)
+                return
 
 
 @flow(name="zoo_nightly_models", validate_parameters=False, persist_result=False)
