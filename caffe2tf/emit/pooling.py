@@ -5,20 +5,12 @@ import numpy as np
 import tensorflow as tf
 
 from caffe2tf.emit.registry import Op, converter
+from caffe2tf.shapes import pool_geometry
 
 
 def _pool_geometry(op: Op):
-    pp = op.param.pooling_param
     _, _, h, w = op.in_shapes[0]
-    if pp.global_pooling:
-        return (h, w), (1, 1), (0, 0)
-    kernel = ((pp.kernel_h, pp.kernel_w) if pp.HasField("kernel_h") or pp.HasField("kernel_w")
-              else (pp.kernel_size, pp.kernel_size))
-    stride = ((pp.stride_h, pp.stride_w) if pp.HasField("stride_h") or pp.HasField("stride_w")
-              else (pp.stride, pp.stride))
-    pad = ((pp.pad_h, pp.pad_w) if pp.HasField("pad_h") or pp.HasField("pad_w")
-           else (pp.pad, pp.pad))
-    return kernel, stride, pad
+    return pool_geometry(op.param.pooling_param, h, w)
 
 
 def _ave_divisor(size: int, out: int, k: int, s: int, p: int) -> np.ndarray:
