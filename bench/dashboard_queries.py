@@ -15,11 +15,10 @@ import json
 import os
 import platform
 import random
-import tempfile
 from pathlib import Path
 from typing import Any
 
-from bench.storage_queries import MODELS, RUNS, TARGET_MS, _fresh_pg_database, measure, seed
+from bench.storage_queries import MODELS, RUNS, TARGET_MS, measure, on_each_backend, seed
 from storage import dashboard_queries as dq
 from storage.catalog import Catalog
 
@@ -59,15 +58,7 @@ def main(argv: list[str] | None = None) -> int:
                    f"{os.cpu_count()} cores", "backends": {},
         "load_average_before": [round(x, 2) for x in os.getloadavg()],
     }
-    with tempfile.TemporaryDirectory(prefix="zoo2tf-bench-") as folder:
-        results["backends"]["sqlite"] = bench_backend(
-            f"sqlite:///{Path(folder) / 'catalog.sqlite'}", args.repeat)
-    if args.pg_url:
-        url, drop = _fresh_pg_database(args.pg_url)
-        try:
-            results["backends"]["postgresql"] = bench_backend(url, args.repeat)
-        finally:
-            drop()
+    results["backends"] = on_each_backend(bench_backend, args.pg_url, args.repeat)
     results["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=1) + "\n")

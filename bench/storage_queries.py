@@ -196,6 +196,22 @@ def bench_backend(url: str, repeat: int) -> dict[str, Any]:
                                             for t in timings.values())}
 
 
+def on_each_backend(bench: Callable[[str, int], dict], pg_url: str | None,
+                    repeat: int) -> dict[str, dict]:
+    """`bench(url, repeat)` on a fresh SQLite file and, given a server, a fresh PostgreSQL
+    database."""
+    results = {}
+    with tempfile.TemporaryDirectory(prefix="zoo2tf-bench-") as folder:
+        results["sqlite"] = bench(f"sqlite:///{Path(folder) / 'catalog.sqlite'}", repeat)
+    if pg_url:
+        url, drop = _fresh_pg_database(pg_url)
+        try:
+            results["postgresql"] = bench(url, repeat)
+        finally:
+            drop()
+    return results
+
+
 def _fresh_pg_database(base: str) -> tuple[str, Callable[[], None]]:
     name = f"zoo2tf_bench_{uuid.uuid4().hex[:12]}"
     admin = create_engine(base, isolation_level="AUTOCOMMIT")
@@ -222,15 +238,7 @@ def main(argv: list[str] | None = None) -> int:
                    f"{os.cpu_count()} cores", "backends": {},
     }
     results["load_average_before"] = [round(x, 2) for x in os.getloadavg()]
-    with tempfile.TemporaryDirectory(prefix="zoo2tf-bench-") as folder:
-        results["backends"]["sqlite"] = bench_backend(
-            f"sqlite:///{Path(folder) / 'catalog.sqlite'}", args.repeat)
-    if args.pg_url:
-        url, drop = _fresh_pg_database(args.pg_url)
-        try:
-            results["backends"]["postgresql"] = bench_backend(url, args.repeat)
-        finally:
-            drop()
+    results["backends"] = on_each_backend(bench_backend, args.pg_url, args.repeat)
     results["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=1) + "\n")
