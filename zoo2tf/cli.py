@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from typing import Sequence
 
@@ -44,7 +45,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def quiet_environment() -> None:
+    """Defaults for a terminal on a machine without internet: TensorFlow's start-up chatter
+    needs both variables to stay quiet, and Prefect must not try to send telemetry."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    quiet_environment()
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 
 from zoo2tf import config
@@ -54,14 +53,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def quiet_environment() -> None:
-    """Prefect and TensorFlow defaults for a terminal run on a machine without internet."""
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
-
-
 def options_from_args(args: argparse.Namespace, catalog_url: str, github_api: str):
     from zoo2tf.pipeline.options import RunOptions
 
@@ -90,7 +81,6 @@ def start_mirror(args: argparse.Namespace):
 
 
 def run(args: argparse.Namespace) -> int:
-    quiet_environment()
     from rich.console import Console
 
     from zoo2tf.pipeline.live import LiveProgress, print_summary

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import os
 
-from zoo2tf.commands.run import add_run_options, options_from_args, quiet_environment
+from zoo2tf.commands.run import add_run_options, options_from_args
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -20,7 +20,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    quiet_environment()
     from zoo2tf import config
 
     if args.mirror:
