@@ -33,6 +33,9 @@ from caffe2tf.ir import Graph, Layer, Shape
 from caffe2tf.net import load_net
 from caffe2tf.params import expected_param_shapes
 
+# Bump whenever the synthesized values change: caches of synthetic weights (the offline
+# mirror's) are keyed by it, so stale files from an older synthesizer are never served.
+SYNTH_VERSION = 2
 _BN_MEAN_STD = 0.1  # stored mean, relative to the input's RMS
 _BIAS_STD = 0.1  # biases, relative to the output's RMS
 _MAX_POOL_DAMPING = 0.65  # see _pooling

@@ -1,9 +1,10 @@
 """The caffemodel files the mirror serves: real bundled bytes, or seeded synthetic weights.
 
 Synthetic weights come from `caffe2tf.synth.write_synthetic_caffemodel` and are written
-once into a cache directory keyed by the prototxt's sha1 and the seed, with a small JSON
-sidecar holding the file's sha1 and size, so a second mirror start (or a second request)
-reuses them without hashing hundreds of megabytes again.
+once into a cache directory keyed by the prototxt's sha1, the seed and the synthesizer's
+version (caffe2tf.synth.SYNTH_VERSION), with a small JSON sidecar holding the file's sha1
+and size, so a second mirror start (or a second request) reuses them without hashing
+hundreds of megabytes again.
 """
 from __future__ import annotations
 
@@ -134,7 +135,9 @@ class WeightStore:
         return self._cached_synthetic(source.prototxt, source.seed, source.url)
 
     def cache_path(self, prototxt: Path, seed: int) -> Path:
-        return self.cache_dir / f"{file_sha1(prototxt)}-{seed}.caffemodel"
+        from caffe2tf.synth import SYNTH_VERSION
+
+        return self.cache_dir / f"{file_sha1(prototxt)}-{seed}-v{SYNTH_VERSION}.caffemodel"
 
     def _cached_synthetic(self, prototxt: Path, seed: int, url: str) -> WeightFile | None:
         target = self.cache_path(prototxt, seed)
