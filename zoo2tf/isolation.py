@@ -28,6 +28,8 @@ import psutil
 
 POLL_INTERVAL_S = 0.05
 STDERR_TAIL_BYTES = 4000
+# A worker holding more than this share of its memory cap after a call is replaced.
+RECYCLE_SHARE = 0.4
 
 
 @dataclass(frozen=True)
@@ -152,6 +154,10 @@ class IsolatedWorker:
                     self._buffer += chunk
         line, _, self._buffer = self._buffer.partition(b"\n")
         reply = json.loads(line)
+        if self.memory_cap_bytes and self._rss(proc) > self.memory_cap_bytes * RECYCLE_SHARE:
+            # TensorFlow keeps memory from earlier models; start the next call afresh
+            # rather than let a large model hit the cap because of its predecessors.
+            self.close()
         if reply.get("ok"):
             return reply["result"]
         error = reply["error"]

@@ -69,3 +69,11 @@ def test_pool_hands_out_distinct_workers():
         assert pa != pb
     finally:
         pool.close()
+
+
+def test_worker_holding_much_memory_after_a_call_is_replaced(worker):
+    first = worker.call(f"{TARGETS}:keep_memory", {"megabytes": 10}, timeout=30)
+    assert worker.pid == first  # well under the cap: kept for the next call
+    second = worker.call(f"{TARGETS}:keep_memory", {"megabytes": 250}, timeout=30)
+    assert second == first and worker.pid is None  # 260 MB of a 400 MB cap: replaced
+    assert worker.call(f"{TARGETS}:echo", {"value": 1}, timeout=30)["pid"] != first

@@ -4,6 +4,7 @@ JSON so that a crash of this process can never corrupt the caller's state.
 """
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 import shutil
@@ -117,6 +118,18 @@ def preflight(model_id: str, prototxt: str) -> dict[str, Any]:
 def convert_and_validate(model_id: str, prototxt: str, caffemodel: str | None, outdir: str,
                          reference: str = "opencv") -> dict[str, Any]:
     """Convert one model into `outdir` and validate it; a JSON-ready outcome either way."""
+    try:
+        return _convert_and_validate(model_id, prototxt, caffemodel, outdir, reference)
+    finally:
+        import keras
+
+        # The worker serves the next model: drop this one's graphs and weights.
+        keras.backend.clear_session()
+        gc.collect()
+
+
+def _convert_and_validate(model_id: str, prototxt: str, caffemodel: str | None, outdir: str,
+                          reference: str) -> dict[str, Any]:
     from caffe2tf.convert import convert
     from caffe2tf.errors import Caffe2TFError
     from validation.validate import validate_model
