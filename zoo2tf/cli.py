@@ -31,6 +31,7 @@ COMMANDS: tuple[str, ...] = (
     "dashboard",
     "run",
     "serve",
+    "bench",
 )
 
 
