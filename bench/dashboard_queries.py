@@ -10,15 +10,14 @@ Results go to bench/results/dashboard_queries.json.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import os
-import platform
 import random
 from pathlib import Path
 from typing import Any
 
-from bench.storage_queries import MODELS, RUNS, TARGET_MS, measure, on_each_backend, seed
+from bench.storage_queries import (MODELS, RUNS, TARGET_MS, bench_arguments, machine_facts,
+                                   measure, on_each_backend, seed)
 from storage import dashboard_queries as dq
 from storage.catalog import Catalog
 
@@ -47,17 +46,10 @@ def bench_backend(url: str, repeat: int) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pg-url", help="a PostgreSQL URL whose server may create a "
-                                         "throw-away database (e.g. $ZOO2TF_TEST_PG_URL)")
-    parser.add_argument("--repeat", type=int, default=5)
-    args = parser.parse_args(argv)
+    args = bench_arguments(__doc__.splitlines()[0], argv)
     results: dict[str, Any] = {
         "models": MODELS, "runs": RUNS, "target_ms": TARGET_MS, "repeat": args.repeat,
-        "machine": f"{platform.machine()}, {platform.python_version()}, "
-                   f"{os.cpu_count()} cores", "backends": {},
-        "load_average_before": [round(x, 2) for x in os.getloadavg()],
-    }
+        **machine_facts()}
     results["backends"] = on_each_backend(bench_backend, args.pg_url, args.repeat)
     results["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
     RESULTS.parent.mkdir(parents=True, exist_ok=True)

@@ -226,18 +226,26 @@ def _fresh_pg_database(base: str) -> tuple[str, Callable[[], None]]:
     return make_url(base).set(database=name).render_as_string(hide_password=False), drop
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def bench_arguments(description: str, argv: list[str] | None) -> argparse.Namespace:
+    """The options both catalog-query benches take."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--pg-url", help="a PostgreSQL URL whose server may create a "
                                          "throw-away database (e.g. $ZOO2TF_TEST_PG_URL)")
     parser.add_argument("--repeat", type=int, default=5)
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def machine_facts() -> dict[str, Any]:
+    return {"machine": f"{platform.machine()}, {platform.python_version()}, "
+                       f"{os.cpu_count()} cores",
+            "load_average_before": [round(x, 2) for x in os.getloadavg()]}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = bench_arguments(__doc__.splitlines()[0], argv)
     results: dict[str, Any] = {
         "models": MODELS, "attempts": ATTEMPTS, "target_ms": TARGET_MS, "repeat": args.repeat,
-        "machine": f"{platform.machine()}, {platform.python_version()}, "
-                   f"{os.cpu_count()} cores", "backends": {},
-    }
-    results["load_average_before"] = [round(x, 2) for x in os.getloadavg()]
+        **machine_facts()}
     results["backends"] = on_each_backend(bench_backend, args.pg_url, args.repeat)
     results["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
